@@ -1,0 +1,43 @@
+"""The target under test and the gateway profile that says what it promises.
+
+Read once at the command-line boundary (command line > environment > default) into frozen
+objects; checks receive them through the context.
+
+Must not: touch the network or read the environment here (the CLI and the plugin do).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conformance.profiles import Profile
+    from conformance.registry import Capability, Level
+
+__all__ = ["Target"]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where to send requests, with what key, and which model serves each capability.
+
+    ``base_url`` ends with the API version segment (``http://127.0.0.1:8000/v1``), as the
+    official SDK's ``base_url`` does. ``api_key`` is a secret: never rendered in reports.
+    ``models`` maps a capability to the model chosen for it (pinned with ``--model`` or
+    discovered from ``/v1/models``); a capability missing here is not offered.
+    """
+
+    base_url: str
+    api_key: str | None
+    level: Level
+    profile: Profile
+    models: Mapping[Capability, str] = field(default_factory=dict)
+    max_requests: int | None = None
+
+    @property
+    def origin(self) -> str:
+        """Scheme, host and port of the base URL (for paths outside ``/v1``, like ``/api``)."""
+        scheme, _, rest = self.base_url.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"

@@ -1,0 +1,17 @@
+"""``parity load``: not built yet (see the open issues). Must stay light to import."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Nothing to parse yet."""
+
+
+def run(args: argparse.Namespace) -> int:
+    print("parity load: not available yet", file=sys.stderr)
+    return 2

@@ -1,0 +1,89 @@
+"""``python -m reference_server serve``: run the reference gateway under uvicorn (httptools).
+
+Prints ``parity reference server: http://HOST:PORT/v1`` and ``demo key: ...`` on start.
+With ``--workers N`` uvicorn runs N processes from the import string
+``reference_server.app:factory`` (``--factory``); the config path reaches them through
+``PARITY_CONFIG``. No access log by default (``--access-log`` turns it on).
+
+Must not: hold application logic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from reference_server.config import ConfigError, load_settings
+
+__all__ = ["DEMO_KEY", "add_arguments", "main", "run"]
+
+# The demo key is public by design (documented in the README and printed on start); the
+# server itself only ever holds its SHA-256 (configs/default.yaml).
+DEMO_KEY = "sk-parity-demo"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="YAML config file (default: the embedded configuration)")
+    parser.add_argument("--host", help="bind address (default: server.host, 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, help="port (default: server.port, 8000; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (default 1)"
+    )
+    parser.add_argument(
+        "--access-log", action="store_true", help="log every request (off by default)"
+    )
+    parser.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.workers < 1:
+        print(f"parity serve: --workers must be >= 1, got {args.workers!r}", file=sys.stderr)
+        return 2
+    if args.config:
+        os.environ["PARITY_CONFIG"] = os.path.abspath(args.config)
+    try:
+        settings = load_settings(os.environ.get("PARITY_CONFIG") or None)
+    except ConfigError as exc:
+        print(f"parity serve: {exc}", file=sys.stderr)
+        return 2
+    host = args.host or settings.server.host
+    port = settings.server.port if args.port is None else args.port
+    if port == 0:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+    print(f"parity reference server: http://{host}:{port}/v1", flush=True)
+    if any(k.id == "demo" for k in settings.keys):
+        print(f"demo key: {DEMO_KEY}", flush=True)
+    uvicorn.run(
+        "reference_server.app:factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        http="httptools",
+        loop="auto",
+        access_log=args.access_log,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reference_server")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser("serve", help="run the reference gateway")
+    add_arguments(serve)
+    args = parser.parse_args(argv)
+    return run(args)

@@ -1,0 +1,377 @@
+"""``/v1/realtime?model=...``: a text-only Realtime session over WebSocket (GA event names).
+
+Auth (OpenAI Realtime guide): ``Authorization: Bearer`` or, for browsers, the subprotocol
+``openai-insecure-api-key.<key>`` next to ``realtime`` (which is echoed back). Like OpenAI, the
+upgrade is accepted and a failed authentication is reported as an ``error`` event before the
+socket closes (1008). Then: ``session.created`` first; ``session.update`` -> ``session.updated``;
+``conversation.item.create`` -> ``conversation.item.created``; ``response.create`` ->
+``response.created``, ``response.output_item.added``, ``response.content_part.added``,
+``response.output_text.delta``..., ``response.output_text.done``, ``response.content_part.done``,
+``response.output_item.done``, ``response.done`` (with usage). A frame that is not JSON or not a
+known client event gets an ``error`` event and the connection stays open. Each response is
+admitted and settled through the controls seam. Text comes from the synthetic engine.
+
+Must not: hold billing rules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from reference_server.catalog import resolve
+from reference_server.config import SyntheticProviderSettings
+from reference_server.controls import ControlsError, Principal, Served
+from reference_server.endpoints.http import gateway_of, request_id
+from reference_server.errors import GatewayError
+from reference_server.providers.chat_synthesis import plan_chat
+
+__all__ = ["realtime"]
+
+_KEY_PROTOCOL = "openai-insecure-api-key."
+
+
+def _eid() -> str:
+    return "event_" + os.urandom(8).hex()
+
+
+def _error(
+    message: str,
+    code: str | None,
+    *,
+    type: str = "invalid_request_error",
+    event_id: str | None = None,
+    param: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "event_id": _eid(),
+        "error": {
+            "type": type,
+            "code": code,
+            "message": message,
+            "param": param,
+            "event_id": event_id,
+        },
+    }
+
+
+def _text_of(item: dict[str, Any]) -> str:
+    parts = item.get("content")
+    if isinstance(parts, str):
+        return parts
+    texts = [p.get("text") or p.get("transcript") or "" for p in parts or [] if isinstance(p, dict)]
+    return " ".join(t for t in texts if isinstance(t, str))
+
+
+class _Session:
+    def __init__(self, socket: WebSocket, principal: Principal, model: str, rid: str) -> None:
+        self.socket = socket
+        self.principal = principal
+        self.model = model
+        self.rid = rid
+        self.items: list[dict[str, Any]] = []
+        self.responses = 0
+        self.session: dict[str, Any] = {
+            "type": "realtime",
+            "object": "realtime.session",
+            "id": f"sess_{rid}",
+            "model": model,
+            "output_modalities": ["text"],
+            "instructions": "",
+            "tools": [],
+            "tool_choice": "auto",
+            "max_output_tokens": "inf",
+            "tracing": None,
+            "prompt": None,
+            "expires_at": int(time.time()) + 3600,
+            "audio": {
+                "input": {"format": {"type": "audio/pcm", "rate": 24000}},
+                "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "alloy"},
+            },
+        }
+
+    async def send(self, event: dict[str, Any]) -> None:
+        await self.socket.send_text(json.dumps(event, separators=(",", ":")))
+
+    async def handle(self, raw: str) -> None:
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            await self.send(
+                _error(f"The client event is not valid JSON: {raw[:80]!r}.", "invalid_json")
+            )
+            return
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            await self.send(
+                _error(
+                    "A client event must be a JSON object with a string 'type'.", "invalid_event"
+                )
+            )
+            return
+        kind, eid = event["type"], event.get("event_id")
+        if kind == "session.update":
+            update = event.get("session")
+            if not isinstance(update, dict):
+                await self.send(
+                    _error(
+                        "Missing required parameter: 'session'.",
+                        "missing_required_parameter",
+                        event_id=eid,
+                        param="session",
+                    )
+                )
+                return
+            for key, value in update.items():
+                if key not in ("id", "object", "model", "expires_at"):
+                    self.session[key] = value
+            await self.send(
+                {"type": "session.updated", "event_id": _eid(), "session": self.session}
+            )
+        elif kind == "conversation.item.create":
+            item = event.get("item")
+            if not isinstance(item, dict):
+                await self.send(
+                    _error(
+                        "Missing required parameter: 'item'.",
+                        "missing_required_parameter",
+                        event_id=eid,
+                        param="item",
+                    )
+                )
+                return
+            stored = {
+                "id": item.get("id") or f"item_{os.urandom(8).hex()}",
+                "object": "realtime.item",
+                "status": "completed",
+                **{k: v for k, v in item.items() if k != "id"},
+            }
+            previous = self.items[-1]["id"] if self.items else None
+            self.items.append(stored)
+            await self.send(
+                {
+                    "type": "conversation.item.created",
+                    "event_id": _eid(),
+                    "previous_item_id": previous,
+                    "item": stored,
+                }
+            )
+        elif kind == "response.create":
+            await self.respond(event)
+        elif kind in (
+            "input_audio_buffer.append",
+            "input_audio_buffer.clear",
+            "input_audio_buffer.commit",
+            "response.cancel",
+            "conversation.item.delete",
+            "conversation.item.truncate",
+            "conversation.item.retrieve",
+            "output_audio_buffer.clear",
+        ):
+            return  # accepted; audio is not synthesised by this server
+        else:
+            await self.send(
+                _error(
+                    f"Invalid value for 'type': {kind!r} is not a client event this server handles.",
+                    "invalid_value",
+                    event_id=eid,
+                    param="type",
+                )
+            )
+
+    async def respond(self, event: dict[str, Any]) -> None:
+        gateway = gateway_of(self.socket)
+        entry = resolve(gateway.settings, self.model, "realtime")
+        messages: list[dict[str, Any]] = []
+        if self.session.get("instructions"):
+            messages.append({"role": "system", "content": str(self.session["instructions"])})
+        for stored in self.items:
+            if stored.get("type", "message") == "message":
+                messages.append({"role": stored.get("role", "user"), "content": _text_of(stored)})
+        if not messages:
+            messages.append({"role": "user", "content": ""})
+        self.responses += 1
+        rid = f"{self.rid}{self.responses:04x}"
+        provider = gateway.settings.providers[entry.deployments[0].provider]
+        length = provider.output_tokens if isinstance(provider, SyntheticProviderSettings) else 24
+        plan = plan_chat(
+            {"messages": messages},
+            entry.deployments[0].model,
+            created=int(time.time()),
+            request_id=rid,
+            output_tokens=length,
+        )
+        try:
+            ticket = await gateway.admit(
+                self.principal,
+                request_id=rid,
+                endpoint="realtime",
+                asked=self.model,
+                entry=entry,
+                input_tokens=plan.prompt_tokens,
+                max_output_tokens=None,
+                streaming=True,
+            )
+        except ControlsError as exc:
+            await self.send(
+                _error(exc.message, exc.code, type=exc.type, event_id=event.get("event_id"))
+            )
+            return
+        started = time.time()
+        tokens = plan.choices[0].tokens
+        response: dict[str, Any] = {
+            "id": f"resp_{rid}",
+            "object": "realtime.response",
+            "status": "in_progress",
+            "status_details": None,
+            "output": [],
+            "conversation_id": f"conv_{self.rid}",
+            "output_modalities": ["text"],
+            "max_output_tokens": "inf",
+            "audio": None,
+            "usage": None,
+            "metadata": None,
+        }
+        await self.send(
+            {"type": "response.created", "event_id": _eid(), "response": dict(response)}
+        )
+        item_id = f"item_{rid}"
+        item: dict[str, Any] = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "status": "in_progress",
+            "role": "assistant",
+            "content": [],
+        }
+        where = {"response_id": response["id"], "item_id": item_id, "output_index": 0}
+        await self.send(
+            {
+                "type": "response.output_item.added",
+                "event_id": _eid(),
+                "response_id": response["id"],
+                "output_index": 0,
+                "item": dict(item),
+            }
+        )
+        part: dict[str, Any] = {"type": "output_text", "text": ""}
+        await self.send(
+            {
+                "type": "response.content_part.added",
+                "event_id": _eid(),
+                **where,
+                "content_index": 0,
+                "part": dict(part),
+            }
+        )
+        for token in tokens:
+            await self.send(
+                {
+                    "type": "response.output_text.delta",
+                    "event_id": _eid(),
+                    **where,
+                    "content_index": 0,
+                    "delta": token,
+                }
+            )
+        text = "".join(tokens)
+        await self.send(
+            {
+                "type": "response.output_text.done",
+                "event_id": _eid(),
+                **where,
+                "content_index": 0,
+                "text": text,
+            }
+        )
+        part["text"] = text
+        await self.send(
+            {
+                "type": "response.content_part.done",
+                "event_id": _eid(),
+                **where,
+                "content_index": 0,
+                "part": part,
+            }
+        )
+        item.update(status="completed", content=[part])
+        await self.send(
+            {
+                "type": "response.output_item.done",
+                "event_id": _eid(),
+                "response_id": response["id"],
+                "output_index": 0,
+                "item": item,
+            }
+        )
+        self.items.append(item)
+        finished = time.time()
+        await gateway.controls.settle(
+            ticket,
+            Served(
+                deployment=entry.deployments[0].name,
+                model=entry.deployments[0].model,
+                prompt_tokens=plan.prompt_tokens,
+                completion_tokens=len(tokens),
+                outcome="ok",
+                started_at=started,
+                first_byte_at=started,
+                finished_at=finished,
+            ),
+        )
+        response.update(
+            status="completed",
+            output=[item],
+            usage={
+                "total_tokens": plan.prompt_tokens + len(tokens),
+                "input_tokens": plan.prompt_tokens,
+                "output_tokens": len(tokens),
+                "input_token_details": {
+                    "text_tokens": plan.prompt_tokens,
+                    "audio_tokens": 0,
+                    "cached_tokens": 0,
+                },
+                "output_token_details": {"text_tokens": len(tokens), "audio_tokens": 0},
+            },
+        )
+        await self.send({"type": "response.done", "event_id": _eid(), "response": response})
+
+
+async def realtime(socket: WebSocket) -> None:
+    gateway = gateway_of(socket)
+    offered = [
+        p.strip() for p in socket.headers.get("sec-websocket-protocol", "").split(",") if p.strip()
+    ]
+    authorization = socket.headers.get("authorization")
+    for protocol in offered:
+        if protocol.startswith(_KEY_PROTOCOL) and authorization is None:
+            authorization = "Bearer " + protocol[len(_KEY_PROTOCOL) :]
+    await socket.accept(subprotocol="realtime" if "realtime" in offered else None)
+    try:
+        principal = await gateway.authenticate(authorization)
+        model = socket.query_params.get("model")
+        resolve(gateway.settings, model, "realtime")
+    except (ControlsError, GatewayError) as exc:
+        await socket.send_text(
+            json.dumps(_error(exc.message, exc.code, type=exc.type, param=exc.param))
+        )
+        await socket.close(code=1008)
+        return
+    assert model is not None
+    session = _Session(socket, principal, model, request_id(socket))
+    await session.send({"type": "session.created", "event_id": _eid(), "session": session.session})
+    try:
+        while True:
+            message = await socket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            if raw is None:
+                raw = (message.get("bytes") or b"").decode("utf-8", "replace")
+            await session.handle(raw)
+    except WebSocketDisconnect:
+        return

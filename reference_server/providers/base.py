@@ -1,0 +1,105 @@
+"""The Provider seam: what the gateway asks of an upstream, and how an upstream fails.
+
+A provider serves one call for one deployment's upstream model. ``complete`` answers a whole
+reply (JSON or bytes); ``stream`` yields parsed stream items (chat chunks, or Responses events)
+and must end a chat stream with a usage chunk (``choices: []``) whether or not the client asked
+for it: the gateway bills from it and drops it when it was not asked for.
+
+A failure is a :class:`ProviderError`. Raised before the first item it lets the gateway try the
+next deployment; raised after, the stream is over (no splicing, see ``gateway.py``).
+
+Must not: know about HTTP requests from clients, keys, or billing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+__all__ = [
+    "Call",
+    "Endpoint",
+    "FailureKind",
+    "Provider",
+    "ProviderError",
+    "Reply",
+    "Upload",
+]
+
+Endpoint = Literal[
+    "chat", "embeddings", "images", "speech", "transcriptions", "videos", "responses"
+]
+FailureKind = Literal["connect", "timeout", "status", "protocol"]
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A multipart file (transcriptions)."""
+
+    filename: str
+    content: bytes
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    endpoint: Endpoint
+    model: str  # the deployment's upstream model
+    body: Mapping[str, Any]  # validated request fields (JSON body or form fields)
+    upload: Upload | None = None
+    request_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A whole answer: JSON ``body`` or raw ``content`` bytes of ``media_type``."""
+
+    media_type: str
+    body: Mapping[str, Any] | None = None
+    content: bytes | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    units: float = 0.0
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """An upstream failure: connect error, timeout, an error status, or a broken protocol."""
+
+    def __init__(
+        self,
+        kind: FailureKind,
+        message: str,
+        *,
+        status: int = 502,
+        error_type: str = "api_error",
+        code: str | None = None,
+        param: str | None = None,
+        retry_after: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+        self.error_type = error_type
+        self.code = code
+        self.param = param
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        """Worth trying the next deployment: connect errors, timeouts, 5xx and upstream 429."""
+        if self.kind in ("connect", "timeout", "protocol"):
+            return True
+        return self.status == 429 or self.status >= 500
+
+
+class Provider(Protocol):
+    name: str
+
+    async def complete(self, call: Call) -> Reply: ...
+
+    def stream(self, call: Call) -> AsyncIterator[dict[str, Any]]: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,394 @@
+"""SQLite store (embedded default): shared by every worker process on one host.
+
+Correctness across processes: WAL journal (readers never block the writer), and every mutation is
+one ``BEGIN IMMEDIATE`` transaction (takes the write lock up front, so a read-check-write can
+never interleave with another process's). Durability: ``synchronous=NORMAL`` in WAL mode keeps
+every committed transaction across a process crash (``kill -9``); only an OS crash or power loss
+may drop the last commits (``synchronous: full`` in config closes that too, at an fsync per
+commit).
+
+Writers first take an exclusive ``flock`` on ``<path>.lock`` (a kernel queue: no sleep-and-retry
+latency under contention between worker processes), then ``BEGIN IMMEDIATE``. The event loop
+never waits long on SQLite: a read, or a write whose lock is free at that instant, runs inline
+on the loop thread (one short transaction, tens of microseconds; at most 5 ms busy wait);
+anything that would wait runs on one dedicated thread per store, where lock waits across
+processes are bounded by ``busy_timeout``; past it the call raises StoreUnavailableError
+(fail closed).
+
+Must not: know about HTTP or the request flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from reference_server import budgets
+from reference_server.keys import KeyRecord
+from reference_server.ledger import GroupBy, LedgerRow, SpendGroup
+from reference_server.stores.base import (
+    AdmitOutcome,
+    AdmitRequest,
+    StoreUnavailableError,
+    decide_admission,
+    hold_for,
+)
+from reference_server.stores.sqlite_rows import (
+    GROUP_SQL,
+    SCHEMA,
+    finish_hold,
+    key_record,
+    key_row,
+    sweep_expired,
+)
+
+__all__ = ["SqliteStore"]
+
+_T = TypeVar("_T")
+
+_SWEEP_EVERY_S = 30.0
+# The longest the event loop may wait on SQLite inline before the call moves to the thread.
+_INLINE_BUSY_S = 0.005
+_CHECKPOINT_EVERY = 200  # inline writes between WAL checkpoints (run on the store's thread)
+
+
+class SqliteStore:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout_s: float = 5.0,
+        synchronous: Literal["normal", "full"] = "normal",
+    ) -> None:
+        self._path = str(path)
+        self._busy_timeout_s = busy_timeout_s
+        self._synchronous = synchronous
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parity-sqlite")
+        self._conn: sqlite3.Connection | None = None
+        self._lock_fd: int | None = None
+        self._inline_conn: sqlite3.Connection | None = None
+        self._inline_lock_fd: int | None = None
+        self._inline_writes = 0
+        self._checkpoint: asyncio.Future[None] | None = None
+        self._last_sweep = 0.0
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            if self._path != ":memory:":
+                Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self._path,
+                timeout=self._busy_timeout_s,
+                isolation_level=None,  # explicit BEGIN IMMEDIATE / COMMIT
+                check_same_thread=False,  # only ever used on the store's one thread
+            )
+            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_s * 1000)}")
+            if self._path != ":memory:" and self._lock_fd is None:
+                self._lock_fd = os.open(self._path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+            # Set-up under the writers' lock: workers starting together on a fresh file would
+            # otherwise race on the switch to WAL, which SQLite may refuse at once as busy.
+            if self._lock_fd is not None:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA synchronous={self._synchronous.upper()}")
+                conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+            except BaseException:
+                conn.close()
+                raise
+            finally:
+                if self._lock_fd is not None:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            self._conn = conn
+        return self._conn
+
+    @staticmethod
+    def _immediate(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def _try_inline(
+        self, work: Callable[[sqlite3.Connection], _T], write: bool
+    ) -> tuple[bool, _T | None]:
+        """Run on the event loop thread when that cannot wait: a read (WAL readers never
+        block), or a write whose cross-process lock is free right now. Returns (done, result);
+        not done means: take the executor path, which may wait."""
+        if self._conn is None or self._path == ":memory:":
+            return False, None  # the first call (schema set-up) goes through the executor
+        if self._inline_conn is None:
+            self._inline_conn = sqlite3.connect(
+                self._path, timeout=_INLINE_BUSY_S, isolation_level=None
+            )
+            self._inline_conn.execute(f"PRAGMA busy_timeout={int(_INLINE_BUSY_S * 1000)}")
+            self._inline_conn.execute(f"PRAGMA synchronous={self._synchronous.upper()}")
+            # Checkpoints copy the WAL into the database (milliseconds): never on the loop.
+            self._inline_conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._inline_lock_fd = os.open(self._path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        conn = self._inline_conn
+        try:
+            if not write:
+                return True, work(conn)
+            assert self._inline_lock_fd is not None
+            try:
+                fcntl.flock(self._inline_lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False, None
+            try:
+                result = self._immediate(conn, work)
+            finally:
+                fcntl.flock(self._inline_lock_fd, fcntl.LOCK_UN)
+            self._inline_writes += 1
+            if self._inline_writes % _CHECKPOINT_EVERY == 0:
+                self._checkpoint = asyncio.get_running_loop().run_in_executor(
+                    self._executor, self._checkpoint_now
+                )
+            return True, result
+        except sqlite3.OperationalError:
+            return False, None  # busy: the executor path waits for it (rolled back, retry safe)
+
+    def _checkpoint_now(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):  # busy: the next one catches up
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    async def _run(self, work: Callable[[sqlite3.Connection], _T], *, write: bool) -> _T:
+        try:
+            done, result = self._try_inline(work, write)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailableError(f"sqlite store {self._path!r}: {exc}") from exc
+        if done:
+            return result  # type: ignore[return-value]  # done implies a result of type _T
+
+        def call() -> _T:
+            conn = self._connect()
+            if not write:
+                return work(conn)
+            if self._lock_fd is None:
+                return self._immediate(conn, work)
+            # Writers queue on a kernel lock first: waiters wake the moment it is released,
+            # where SQLite's busy handler would sleep 1-100 ms between retries. Each holder
+            # keeps it for one short transaction (itself bounded by busy_timeout); the kernel
+            # drops it if the holder dies (kill -9).
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                return self._immediate(conn, work)
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, call)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailableError(f"sqlite store {self._path!r}: {exc}") from exc
+
+    async def close(self) -> None:
+        def shut() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, shut)
+        self._executor.shutdown(wait=True)
+        if self._inline_conn is not None:
+            self._inline_conn.close()
+            self._inline_conn = None
+        if self._inline_lock_fd is not None:
+            os.close(self._inline_lock_fd)
+            self._inline_lock_fd = None
+
+    # -- admission ----------------------------------------------------------------------------
+
+    async def admit(self, request: AdmitRequest) -> AdmitOutcome:
+        sweep = request.now - self._last_sweep > _SWEEP_EVERY_S
+        if sweep:
+            self._last_sweep = request.now
+
+        def work(conn: sqlite3.Connection) -> AdmitOutcome:
+            if sweep:
+                sweep_expired(conn, request.now)
+            tats: dict[str, float | None] = {}
+            for rate in request.rates:
+                row = conn.execute("SELECT tat FROM rate_state WHERE key=?", (rate.key,)).fetchone()
+                tats[rate.key] = row[0] if row else None
+            accounts: dict[str, budgets.Account] = {}
+            for charge in request.budgets:
+                row = conn.execute(
+                    "SELECT spent, reserved FROM budget_counters WHERE bucket=?", (charge.bucket,)
+                ).fetchone()
+                accounts[charge.bucket] = budgets.Account(*row) if row else budgets.Account()
+            outcome, new_tats, new_accounts = decide_admission(request, tats, accounts)
+            if not outcome.admitted:
+                return outcome
+            conn.executemany(
+                "INSERT INTO rate_state(key, tat) VALUES(?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET tat=excluded.tat",
+                new_tats.items(),
+            )
+            conn.executemany(
+                "INSERT INTO budget_counters(bucket, spent, reserved) VALUES(?, ?, ?) "
+                "ON CONFLICT(bucket) DO UPDATE SET spent=excluded.spent, reserved=excluded.reserved",
+                [(b, a.spent, a.reserved) for b, a in new_accounts.items()],
+            )
+            hold = hold_for(request)
+            if hold is not None:
+                conn.execute(
+                    "INSERT INTO holds VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        hold.request_id,
+                        hold.key_id,
+                        json.dumps(hold.buckets),
+                        hold.amount,
+                        hold.tokens_key,
+                        hold.tokens_interval,
+                        hold.tokens_reserved,
+                        hold.expires_at,
+                    ),
+                )
+            return outcome
+
+        return await self._run(work, write=True)
+
+    async def settle(self, row: LedgerRow, tokens_used: int) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            inserted = conn.execute(
+                "INSERT OR IGNORE INTO ledger VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    row.request_id,
+                    row.key_id,
+                    row.owner,
+                    row.endpoint,
+                    row.model_asked,
+                    row.deployment,
+                    row.model_served,
+                    row.prompt_tokens,
+                    row.completion_tokens,
+                    row.units,
+                    row.credits_micro,
+                    row.outcome,
+                    int(row.streaming),
+                    row.started_at,
+                    row.first_byte_at,
+                    row.finished_at,
+                    row.settled_at,
+                ),
+            ).rowcount
+            if not inserted:
+                return False  # settled before: the ledger is never written twice
+            finish_hold(conn, row.request_id, row.settled_at, row.credits_micro, tokens_used)
+            return True
+
+        return await self._run(work, write=True)
+
+    async def release(self, request_id: str, now: float) -> None:
+        await self._run(lambda c: finish_hold(c, request_id, now, None, 0), write=True)
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    async def seed_keys(self, records: Iterable[KeyRecord]) -> None:
+        rows = [key_row(r) for r in records]
+
+        def work(conn: sqlite3.Connection) -> None:
+            # Config keys are the config's: re-seeding updates them (scopes, limits, secret).
+            conn.executemany(
+                "INSERT INTO keys VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                "owner=excluded.owner, name=excluded.name, key_sha256=excluded.key_sha256, "
+                "scopes=excluded.scopes, budget_micro=excluded.budget_micro, "
+                "budget_period=excluded.budget_period, rpm=excluded.rpm, tpm=excluded.tpm, "
+                "source=excluded.source",
+                rows,
+            )
+
+        await self._run(work, write=True)
+
+    async def put_key(self, record: KeyRecord) -> None:
+        row = key_row(record)
+        await self._run(
+            lambda c: c.execute("INSERT INTO keys VALUES(?,?,?,?,?,?,?,?,?,?,?)", row) and None,
+            write=True,
+        )
+
+    async def key_by_hash(self, digest: str) -> KeyRecord | None:
+        def work(conn: sqlite3.Connection) -> KeyRecord | None:
+            found = conn.execute("SELECT * FROM keys WHERE key_sha256=?", (digest,)).fetchone()
+            return key_record(found) if found else None
+
+        return await self._run(work, write=False)
+
+    async def key_by_id(self, key_id: str) -> KeyRecord | None:
+        def work(conn: sqlite3.Connection) -> KeyRecord | None:
+            found = conn.execute("SELECT * FROM keys WHERE id=?", (key_id,)).fetchone()
+            return key_record(found) if found else None
+
+        return await self._run(work, write=False)
+
+    async def delete_key(self, key_id: str) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            return conn.execute("DELETE FROM keys WHERE id=?", (key_id,)).rowcount > 0
+
+        return await self._run(work, write=True)
+
+    # -- reading spend ------------------------------------------------------------------------
+
+    async def key_usage(self, key_id: str) -> tuple[int, int]:
+        def work(conn: sqlite3.Connection) -> tuple[int, int]:
+            spent = conn.execute(
+                "SELECT COALESCE(SUM(credits_micro), 0) FROM ledger WHERE key_id=?", (key_id,)
+            ).fetchone()[0]
+            held = conn.execute(
+                "SELECT COALESCE(SUM(amount), 0) FROM holds WHERE key_id=?", (key_id,)
+            ).fetchone()[0]
+            return int(spent), int(held)
+
+        return await self._run(work, write=False)
+
+    async def budget_account(self, bucket: str) -> budgets.Account:
+        def work(conn: sqlite3.Connection) -> budgets.Account:
+            row = conn.execute(
+                "SELECT spent, reserved FROM budget_counters WHERE bucket=?", (bucket,)
+            ).fetchone()
+            return budgets.Account(*row) if row else budgets.Account()
+
+        return await self._run(work, write=False)
+
+    async def spend(
+        self, *, key_id: str | None, owner: str | None, group_by: GroupBy | None
+    ) -> list[SpendGroup]:
+        group = "'total'" if group_by is None else GROUP_SQL[group_by]
+        where, args = [], []
+        if key_id is not None:
+            where.append("key_id=?")
+            args.append(key_id)
+        if owner is not None:
+            where.append("owner=?")
+            args.append(owner)
+        sql = (
+            f"SELECT {group} AS g, SUM(credits_micro), COUNT(*), SUM(prompt_tokens), "  # noqa: S608 - fixed column names
+            "SUM(completion_tokens) FROM ledger"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " GROUP BY g ORDER BY g"
+        )
+
+        def work(conn: sqlite3.Connection) -> list[SpendGroup]:
+            return [SpendGroup(str(r[0]), *map(int, r[1:])) for r in conn.execute(sql, args)]
+
+        return await self._run(work, write=False)

@@ -1,0 +1,101 @@
+"""Ledger and settlement through MeteredControls: priced at the deployment that answered,
+surcharge rule, credits header, written once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from reference_server.controls import Admission, Served, hash_key
+from reference_server.controls_config import build_controls
+from reference_server.metered import MeteredControls
+
+PRICES = {
+    "monday-standard": (3.0, 15.0),
+    "primary/sonnet": (3.0, 15.0),
+    "fallback/sonnet": (1.0, 5.0),
+    "gpt-4o": (2.5, 10.0),
+}
+
+
+@pytest.fixture
+async def controls(tmp_path):
+    made = build_controls(
+        {"store": {"path": str(tmp_path / "c.db")}, "credits_header": "X-Credits"},
+        keys=[("demo", "demo-user", hash_key("sk-demo"), ["ai:consume"])],
+        price=PRICES.__getitem__,
+        is_alias=lambda name: name.startswith("monday-"),
+        environ={},
+    )
+    assert isinstance(made, MeteredControls)
+    yield made
+    await made.close()
+
+
+def admission(rid: str, model: str, endpoint="chat") -> Admission:
+    return Admission(
+        request_id=rid,
+        endpoint=endpoint,
+        model_asked=model,
+        candidates=(model,),
+        input_tokens=100,
+        max_output_tokens=50,
+        streaming=False,
+    )
+
+
+def served(deployment: str, prompt=1000, completion=500, outcome="ok") -> Served:
+    now = time.time()
+    return Served(deployment, "claude-sonnet-4-6", prompt, completion, outcome, now, now, now)
+
+
+async def settle(controls, rid, model, deployment, endpoint="chat", **kw):
+    principal = await controls.authenticate("Bearer sk-demo", "ai:consume")
+    ticket = await controls.admit(principal, admission(rid, model, endpoint))
+    return await controls.settle(ticket, served(deployment, **kw))
+
+
+async def test_ledger_alias_billed_at_serving_deployment_without_surcharge(controls):
+    primary = await settle(controls, "r1", "monday-standard", "primary/sonnet")
+    fallback = await settle(controls, "r2", "monday-standard", "fallback/sonnet")
+    assert primary.credits == pytest.approx(0.0105)  # 1000 x 3 + 500 x 15 per Mtok
+    assert fallback.credits == pytest.approx(0.0035)  # its own, cheaper price
+    assert primary.headers == {"x-credits": "0.010500"}
+
+
+async def test_ledger_direct_id_and_embeddings_pay_surcharge(controls):
+    direct = await settle(controls, "r1", "gpt-4o", "gpt-4o")
+    assert direct.credits == pytest.approx(0.00825)  # (0.0025 + 0.005) x 1.1
+    embed = await settle(controls, "r2", "monday-standard", "primary/sonnet", "embeddings")
+    assert embed.credits == pytest.approx(0.01155)  # non-chat endpoint: surcharge on an alias
+
+
+async def test_ledger_one_row_per_request_with_fields(tmp_path, controls):
+    await settle(
+        controls, "req-1", "monday-standard", "fallback/sonnet", completion=7, outcome="partial"
+    )
+    principal = await controls.authenticate("Bearer sk-demo", "ai:consume")
+    ticket = await controls.admit(principal, admission("req-1", "monday-standard"))
+    await controls.settle(ticket, served("fallback/sonnet"))  # a duplicate settlement
+    rows = (
+        sqlite3.connect(tmp_path / "c.db")
+        .execute(
+            "SELECT request_id, key_id, owner, model_asked, deployment, completion_tokens, "
+            "credits_micro, outcome FROM ledger"
+        )
+        .fetchall()
+    )
+    assert rows == [
+        ("req-1", "demo", "demo-user", "monday-standard", "fallback/sonnet", 7, 1035, "partial")
+    ]
+
+
+async def test_ledger_release_bills_nothing(tmp_path, controls):
+    principal = await controls.authenticate("Bearer sk-demo", "ai:consume")
+    ticket = await controls.admit(principal, admission("r9", "monday-standard"))
+    await controls.release(ticket)
+    count = sqlite3.connect(tmp_path / "c.db").execute("SELECT COUNT(*) FROM ledger").fetchone()
+    assert count == (0,)

@@ -66,5 +66,14 @@ class CheckContext(Protocol):
         ...
 
     def note_tokens(self, exchange: Exchange) -> None:
-        """Add the exchange's reported usage to the run's token count (for the summary)."""
+        """Add the exchange's reported usage to the run's token count (for the summary).
+
+        Exchanges made through ``client`` are counted already; counting one twice is ignored.
+        Use this for exchanges made some other way.
+        """
+        ...
+
+    def spend(self, requests: int = 1) -> None:
+        """Count ``requests`` made outside ``client`` (say, by the official SDK) against
+        ``--max-requests``; raises ``CheckSkipped`` when the budget cannot cover them."""
         ...

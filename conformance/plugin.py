@@ -1,7 +1,15 @@
 """The pytest plugin (``pytest11`` entry point ``parity``): the suite's checks as pytest items.
 
-Inert unless ``--parity-base-url`` (or ``PARITY_BASE_URL``) is given: installing parity must not
-change anyone else's test run.
+``pytest --parity-base-url URL --parity-api-key KEY`` adds one item per selected check
+(``parity::<check id>``, marker ``parity``) after the session's own tests; ``-m parity`` runs
+only them, ``-k`` selects by id. A failed check fails its item with the check's message and a
+``curl`` line reproducing it; a skipped one skips; a warning passes and shows in pytest's
+warnings summary. ``--parity-report-dir DIR`` also writes the usual reports.
+
+Inert unless ``--parity-base-url`` is given: only that option enables the plugin (no
+environment variable does), so installing parity never changes anyone else's test run. The
+entry point loads it whenever parity is installed; with plugin autoload disabled, load it with
+``-p parity`` (the entry point's name) or ``-p conformance.plugin``.
 
 Must not: import the runner or any check module at import time (pytest loads this module for
 every session in an environment where parity is installed).
@@ -9,16 +17,243 @@ every session in an environment where parity is installed).
 
 from __future__ import annotations
 
+import asyncio
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import pytest
 
-__all__ = ["pytest_addoption"]
+if TYPE_CHECKING:
+    from conformance.registry import CheckSpec
+    from conformance.results import CheckResult
+    from conformance.runner import RunSession
+
+__all__ = ["CheckItem", "ParityWarning", "pytest_addoption", "pytest_configure"]
+
+_LEVELS = ("smoke", "standard", "deep")
+
+
+class ParityWarning(UserWarning):
+    """A check's warning: legal but unusual behaviour of the target."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("parity", "parity conformance suite")
+    group = parser.getgroup("parity", "parity conformance suite (inert without --parity-base-url)")
     group.addoption(
         "--parity-base-url",
         default=None,
+        metavar="URL",
         help="base URL of the target (e.g. http://127.0.0.1:8000/v1); enables the plugin",
     )
-    group.addoption("--parity-api-key", default=None, help="API key for the target")
+    group.addoption(
+        "--parity-api-key",
+        default=None,
+        metavar="KEY",
+        help="API key for the target (default: $PARITY_API_KEY, then $OPENAI_API_KEY)",
+    )
+    group.addoption(
+        "--parity-level", default="standard", choices=_LEVELS, help="smoke, standard or deep"
+    )
+    group.addoption(
+        "--parity-model",
+        action="append",
+        default=[],
+        metavar="CAPABILITY=MODEL",
+        help="pin the model for a capability (CAPABILITY=none: not offered); repeatable",
+    )
+    group.addoption(
+        "--parity-only", action="append", default=[], metavar="AREA[,AREA]", help="only areas"
+    )
+    group.addoption(
+        "--parity-skip", action="append", default=[], metavar="CHECK_ID", help="skip a check id"
+    )
+    group.addoption(
+        "--parity-profile", default="openai", metavar="NAME|FILE", help="target profile"
+    )
+    group.addoption(
+        "--parity-max-requests", type=int, default=None, metavar="N", help="request budget"
+    )
+    group.addoption(
+        "--parity-seed", type=int, default=None, metavar="N", help="seed of generated cases"
+    )
+    group.addoption(
+        "--parity-report-dir",
+        default=None,
+        metavar="DIR",
+        help="also write report.json, junit.xml and report.html there",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("parity_base_url", default=None):
+        config.addinivalue_line("markers", "parity: a check of the parity conformance suite")
+        config.pluginmanager.register(_Suite(config), "parity-suite")
+
+
+class CheckFailure(Exception):
+    """Raised by an item whose check failed; rendered by :meth:`CheckItem.repr_failure`."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class CheckItem(pytest.Item):
+    """One conformance check run as a pytest item."""
+
+    def __init__(self, *, spec: CheckSpec, suite: _Suite, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.suite = suite
+        self.add_marker("parity")
+
+    def runtest(self) -> None:
+        result = self.suite.run(self.spec)
+        if result.outcome == "failed":
+            raise CheckFailure(self.suite.describe(result))
+        if result.outcome == "skipped":
+            pytest.skip(result.message)
+        if result.outcome == "warning":
+            # Attributed to the check, not to this line, in pytest's warnings summary.
+            warnings.warn_explicit(
+                ParityWarning(result.message),
+                ParityWarning,
+                filename=f"parity::{result.id}",
+                lineno=0,
+            )
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> str:
+        if isinstance(excinfo.value, CheckFailure):
+            return excinfo.value.text
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"parity check {self.spec.id}"
+
+
+class _Collector(pytest.Collector):
+    def __init__(self, *, suite: _Suite, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.suite = suite
+
+    def collect(self) -> Iterator[CheckItem]:
+        for spec in self.suite.specs:
+            yield CheckItem.from_parent(self, name=spec.id, spec=spec, suite=self.suite)
+
+
+class _Suite:
+    """The run behind the items: one event loop, client and context for the session."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.specs: list[CheckSpec] = []
+        self.results: list[CheckResult] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._session: RunSession | None = None
+        self.report_dir: Path | None = None
+
+    def _settings(self) -> Any:
+        import argparse
+
+        from conformance.commands.check import UsageError, resolve
+
+        opt = self.config.getoption
+        args = argparse.Namespace(
+            base_url=opt("parity_base_url"),
+            api_key=opt("parity_api_key"),
+            level=opt("parity_level"),
+            model=opt("parity_model"),
+            only=opt("parity_only"),
+            skip=opt("parity_skip"),
+            profile=opt("parity_profile"),
+            report_dir=opt("parity_report_dir"),
+            max_requests=opt("parity_max_requests"),
+            seed=opt("parity_seed"),
+            concurrency=1,
+            check_timeout=120.0,
+        )
+        try:
+            return resolve(args)
+        except UsageError as exc:
+            raise pytest.UsageError(f"parity: {exc}") from None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        # tryfirst: our items must exist before -k and -m deselect.
+        from conformance.commands.check import UsageError, plan
+        from conformance.runner import RunSession
+        from conformance.target import Target
+
+        settings = self._settings()
+        try:
+            self.specs, profile = plan(settings)
+        except UsageError as exc:
+            raise pytest.UsageError(f"parity: {exc}") from None
+        target = Target(
+            base_url=settings.base_url,
+            api_key=settings.api_key,
+            level=settings.level,
+            profile=profile,
+            models=settings.pins,
+            max_requests=settings.max_requests,
+            seed=settings.seed,
+        )
+        self._session = RunSession(target, skip=settings.skip)
+        self.report_dir = settings.report_dir
+        collector = _Collector.from_parent(session, name="parity", nodeid="parity", suite=self)
+        items.extend(collector.collect())
+
+    def run(self, spec: CheckSpec) -> CheckResult:
+        from conformance.runner import TargetUnreachableError
+
+        assert self._session is not None
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        try:
+            result = self._loop.run_until_complete(self._session.run(spec))
+        except TargetUnreachableError as exc:
+            pytest.exit(f"parity: {exc}", returncode=2)
+        self.results.append(result)
+        return result
+
+    def describe(self, result: CheckResult) -> str:
+        from conformance.evidence import Redactor, render_evidence
+        from conformance.reporting import secrets_of
+
+        lines = [
+            f"{result.id} failed: {result.message}",
+            f"  asserts: {result.asserts}",
+            f"  source:  {result.source}",
+        ]
+        if result.evidence is not None and self._session is not None:
+            target = self._session.target
+            evidence = render_evidence(
+                result.evidence,
+                Redactor(secrets_of(self._session.result([]))),
+                target.api_key,
+            )
+            lines += [
+                f"  status:  {evidence['status']}",
+                f"  body:    {evidence['body_excerpt'][:500]}",
+                f"  curl:    {evidence['curl']}",
+            ]
+        return "\n".join(lines)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self._session is None or self._loop is None:
+            return
+        if self.report_dir is not None and self.results:
+            from conformance.reporting import write_reports
+
+            write_reports(self._session.result(self.results), self.report_dir)
+        self._loop.run_until_complete(self._session.close())
+        self._loop.close()
+        self._loop = None

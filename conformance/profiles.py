@@ -2,16 +2,40 @@
 
 A profile names documented, deliberate deviations (an auth error shape of its own, images only
 as ``b64_json``) and gateway features to verify (aliases, a default model, a metering header,
-a budget-exhausted key). The built-in ``openai`` profile is strict: no deviations.
+a budget-exhausted key). The built-in ``openai`` profile is strict: no deviations. The built-in
+``monday`` profile follows monday.com's public Models API documentation
+(developer.monday.com/api-reference/docs/models-api-overview, getting-started-with-the-models-api,
+models-api-supported-models).
+
+A profile file is YAML with the same field names as :class:`Profile`; ``exhausted_key_env``
+names an environment variable holding the exhausted key, so no secret sits in the file.
 
 Must not: weaken a rule that is not named here; perform I/O except in :func:`load_profile`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
 
-__all__ = ["OPENAI", "Profile"]
+import yaml
+
+__all__ = [
+    "BUILTIN_PROFILES",
+    "MONDAY",
+    "OPENAI",
+    "Profile",
+    "ProfileError",
+    "load_profile",
+    "profile_from_mapping",
+]
+
+
+class ProfileError(ValueError):
+    """A profile name or file that cannot be used; the message names the bad field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +49,7 @@ class Profile:
     # Name of a response header carrying the request's metered cost, if any.
     credits_header: str | None = None
     # A key whose budget is spent (answers 429 insufficient_quota), if the profile provides one.
-    exhausted_key: str | None = None
+    exhausted_key: str | None = field(default=None, repr=False)
     # Whether the target sends OpenAI's x-ratelimit-* headers.
     rate_limit_headers: bool = False
     # Images only as b64_json (a `url` request is refused or answered with b64_json).
@@ -33,6 +57,112 @@ class Profile:
     # Auth errors use a documented platform-specific body instead of the OpenAI error object;
     # the value names that shape for the report. None: the OpenAI error object is required.
     auth_error_shape: str | None = None
+    # Where the profile's promises are documented (shown in reports).
+    source: str = "OpenAI API reference (https://platform.openai.com/docs/api-reference)"
 
 
 OPENAI = Profile()
+
+# monday.com Models API. The docs say auth failures "use a platform-specific JSON shape
+# instead of the OpenAI error object" but do not publish that shape, so this profile accepts
+# any JSON body on a 401. Rate-limit headers are not documented publicly: not required.
+MONDAY = Profile(
+    name="monday",
+    aliases=("monday-fast", "monday-standard", "monday-powerful"),
+    default_model="monday-standard",
+    credits_header="x-monday-credits-used",
+    images_b64_only=True,
+    auth_error_shape="any JSON body on 401 (monday documents a platform-specific shape "
+    "without publishing it)",
+    source="monday.com Models API docs "
+    "(https://developer.monday.com/api-reference/docs/models-api-overview)",
+)
+
+BUILTIN_PROFILES: Mapping[str, Profile] = {"openai": OPENAI, "monday": MONDAY}
+
+_FIELDS = {f.name for f in fields(Profile)}
+_STRINGS = {"name", "default_model", "credits_header", "exhausted_key", "auth_error_shape"}
+_BOOLS = {"rate_limit_headers", "images_b64_only"}
+
+
+def load_profile(name_or_path: str, *, environ: Mapping[str, str] | None = None) -> Profile:
+    """A built-in profile by name (``openai``, ``monday``) or a profile read from a YAML file.
+
+    A file may start from a built-in with ``extends: monday`` and override fields. Raises
+    :class:`ProfileError` naming the bad field and value, or listing the valid names.
+    """
+    if name_or_path in BUILTIN_PROFILES:
+        return BUILTIN_PROFILES[name_or_path]
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise ProfileError(
+            f"profile {name_or_path!r} is neither a built-in profile "
+            f"({', '.join(sorted(BUILTIN_PROFILES))}) nor a readable YAML file"
+        )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"profile file {str(path)!r} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ProfileError(
+            f"profile file {str(path)!r} must hold a mapping of fields, got {type(raw).__name__}"
+        )
+    return profile_from_mapping(raw, origin=str(path), environ=environ)
+
+
+def profile_from_mapping(
+    raw: Mapping[str, Any], *, origin: str = "profile", environ: Mapping[str, str] | None = None
+) -> Profile:
+    """Validate a mapping of profile fields into a :class:`Profile`."""
+    data = dict(raw)
+    base = OPENAI
+    extends = data.pop("extends", None)
+    if extends is not None:
+        if extends not in BUILTIN_PROFILES:
+            raise ProfileError(
+                f"{origin}: field 'extends' is {extends!r}; valid: {sorted(BUILTIN_PROFILES)}"
+            )
+        base = BUILTIN_PROFILES[extends]
+    key_env = data.pop("exhausted_key_env", None)
+    if key_env is not None:
+        if not isinstance(key_env, str) or not key_env:
+            raise ProfileError(f"{origin}: field 'exhausted_key_env' must name a variable")
+        env = os.environ if environ is None else environ
+        if key_env not in env:
+            raise ProfileError(
+                f"{origin}: field 'exhausted_key_env' names {key_env!r}, which is not set"
+            )
+        data["exhausted_key"] = env[key_env]
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in _FIELDS:
+            valid = sorted(_FIELDS | {"extends", "exhausted_key_env"})
+            raise ProfileError(f"{origin}: unknown field {key!r}; valid fields: {valid}")
+        changes[key] = _field_value(origin, key, value)
+    if "name" not in changes and origin != "profile" and extends is None:
+        changes["name"] = Path(origin).stem
+    return replace(base, **changes)
+
+
+def _field_value(origin: str, key: str, value: Any) -> Any:
+    if key == "aliases":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ProfileError(
+                f"{origin}: field 'aliases' must be a list of model names, got {value!r}"
+            )
+        return tuple(value)
+    if key in _BOOLS:
+        if not isinstance(value, bool):
+            raise ProfileError(f"{origin}: field {key!r} must be true or false, got {value!r}")
+        return value
+    if key in _STRINGS:
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ProfileError(
+                f"{origin}: field {key!r} must be a non-empty string or null, got {value!r}"
+            )
+        return value
+    if key == "source":
+        if not isinstance(value, str):
+            raise ProfileError(f"{origin}: field 'source' must be a string, got {value!r}")
+        return value
+    raise ProfileError(f"{origin}: field {key!r} cannot be set from a file")  # pragma: no cover

@@ -35,6 +35,9 @@ class Target:
     profile: Profile
     models: Mapping[Capability, str] = field(default_factory=dict)
     max_requests: int | None = None
+    # Seed of the generated (fuzz and property) cases; None: a fresh one, shown in the report so
+    # `parity check --level deep --seed N` replays the run.
+    seed: int | None = None
 
     @property
     def origin(self) -> str:

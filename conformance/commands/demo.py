@@ -1,17 +1,152 @@
-"""``parity demo``: not built yet (see the open issues)."""
+"""``parity demo``: the main job, end to end, against the embedded reference server.
+
+Starts ``python -m reference_server serve`` on a free loopback port (its own process: the suite
+never imports the server), runs ``parity check`` and a short ``parity load`` chat-stream run
+against it, writes both reports under one folder, points ``reports/latest`` at it, and prints
+where everything is.
+
+Must not: target anything but loopback, or leave the server running.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
 
 __all__ = ["add_arguments", "run"]
 
+# The embedded default config of the reference server serves this demo key (scope ai:consume).
+_DEMO_KEY = "sk-parity-demo"
+_READY_TIMEOUT_S = 60.0
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Nothing to parse yet."""
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=None,
+        help="where to write the reports (default: reports/<utc-timestamp>-demo/)",
+    )
+    parser.add_argument(
+        "--level",
+        choices=("smoke", "standard", "deep"),
+        default="standard",
+        help="conformance level to run (default: standard)",
+    )
+    parser.add_argument("--duration", default="10s", help="length of the load run (default: 10s)")
+    parser.add_argument(
+        "--users", type=int, default=20, help="concurrent streams in the load run (default: 20)"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _reference_server(log_path: Path) -> Iterator[str]:
+    port = _free_port()
+    origin = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reference_server", "serve", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + _READY_TIMEOUT_S
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(
+                        f"the reference server exited with status {proc.returncode}; see {log_path}"
+                    )
+                with contextlib.suppress(httpx.TransportError):
+                    if httpx.get(f"{origin}/api/models", timeout=1.0).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the reference server did not answer within {_READY_TIMEOUT_S:.0f} s; "
+                        f"see {log_path}"
+                    )
+                time.sleep(0.2)
+            yield f"{origin}/v1"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _point_latest(run_dir: Path) -> None:
+    latest = run_dir.parent / "latest"
+    with contextlib.suppress(FileNotFoundError):
+        latest.unlink()
+    with contextlib.suppress(OSError):
+        latest.symlink_to(run_dir.name, target_is_directory=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("parity demo: not available yet", file=sys.stderr)
-    return 2
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir: Path = (args.report_dir or Path("reports") / f"{stamp}-demo").resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PARITY_API_KEY": _DEMO_KEY}
+    parity = [sys.executable, "-m", "conformance"]
+    print(f"parity demo: reports in {run_dir}")
+    try:
+        with _reference_server(run_dir / "server.log") as base_url:
+            print(f"parity demo: reference server at {base_url}")
+            check_status = subprocess.call(
+                [
+                    *parity,
+                    "check",
+                    "--base-url",
+                    base_url,
+                    "--level",
+                    args.level,
+                    "--report-dir",
+                    str(run_dir / "check"),
+                ],
+                env=env,
+            )
+            load_status = subprocess.call(
+                [
+                    *parity,
+                    "load",
+                    "--base-url",
+                    base_url,
+                    "--scenario",
+                    "chat-stream",
+                    "--users",
+                    str(args.users),
+                    "--duration",
+                    args.duration,
+                    "--report-dir",
+                    str(run_dir / "load"),
+                ],
+                env=env,
+            )
+    except RuntimeError as exc:
+        print(f"parity demo: {exc}", file=sys.stderr)
+        return 2
+    if args.report_dir is None:
+        _point_latest(run_dir)
+    print()
+    print(f"parity demo: conformance report  {run_dir / 'check' / 'report.html'}")
+    print(f"parity demo: load report         {run_dir / 'load' / 'report.html'}")
+    if args.report_dir is None:
+        print(f"parity demo: also at             {run_dir.parent / 'latest'}")
+    return max(check_status, load_status)

@@ -1,0 +1,286 @@
+"""The recording client: sends a check's requests and keeps what the wire showed as an Exchange.
+
+Owns: the HTTP client (``httpx.AsyncClient``) of one run, the ``--max-requests`` budget, and the
+run's request and token counts. Every read of a response body is kept with its arrival time,
+after content decoding (gzip, deflate, br): ``httpx`` decodes each raw read as it arrives, so
+the times are those of the raw bytes. Transport errors never raise; they come back as an
+Exchange with ``error`` set (and ``status=None`` when no response head arrived).
+
+Must not: judge responses (checks do), render or redact evidence (the writers do), or read the
+environment (the command line does).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from conformance.exchange import Exchange, Read
+from conformance.registry import CheckSkipped
+
+__all__ = ["DEFAULT_TIMEOUT", "MAX_BODY_BYTES", "RecordingClient", "TokenCount", "usage_of"]
+
+# Seconds allowed for connecting and between two reads; a check's own timeout bounds the total.
+DEFAULT_TIMEOUT = 60.0
+# A response body is kept up to this size; the rest is read and dropped (so the connection
+# still finishes) and the exchange notes the truncation in ``error``.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+_USER_AGENT = "parity-conformance/0.1 (+https://github.com/openai-parity)"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    """Tokens the target reported in ``usage`` over a run (what a paid target bills)."""
+
+    prompt: int = 0
+    completion: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.prompt + self.completion
+
+    def __add__(self, other: TokenCount) -> TokenCount:
+        return TokenCount(self.prompt + other.prompt, self.completion + other.completion)
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _usage_in(obj: object) -> TokenCount | None:
+    """Usage of one JSON object: chat/embeddings ``usage`` or a Responses ``response.usage``."""
+    if not isinstance(obj, dict):
+        return None
+    usage = obj.get("usage")
+    if not isinstance(usage, dict):
+        response = obj.get("response")
+        usage = response.get("usage") if isinstance(response, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    # Chat Completions and Embeddings: prompt_tokens / completion_tokens (CompletionUsage);
+    # Responses: input_tokens / output_tokens (ResponseUsage).
+    prompt = _int(usage.get("prompt_tokens")) or _int(usage.get("input_tokens"))
+    completion = _int(usage.get("completion_tokens")) or _int(usage.get("output_tokens"))
+    if not prompt and not completion:
+        prompt = _int(usage.get("total_tokens"))
+    return TokenCount(prompt, completion)
+
+
+def usage_of(exchange: Exchange) -> TokenCount:
+    """The usage an exchange reports: a JSON body's, or the last one found in an SSE stream."""
+    if exchange.status is None or not exchange.body:
+        return TokenCount()
+    if exchange.content_type == "text/event-stream":
+        found = TokenCount()
+        for line in exchange.body.splitlines():
+            if not line.startswith(b"data:"):
+                continue
+            try:
+                usage = _usage_in(json.loads(line[5:]))
+            except ValueError:
+                continue
+            if usage is not None:
+                found = usage
+        return found
+    if "json" not in exchange.content_type:
+        return TokenCount()
+    try:
+        usage = _usage_in(json.loads(exchange.body))
+    except ValueError:
+        return TokenCount()
+    return usage or TokenCount()
+
+
+class RecordingClient:
+    """Implements :class:`conformance.context.Client` for one run (use as an async context).
+
+    ``transport`` lets tests plug an in-process transport; ``max_requests`` is the run's
+    budget (None: unlimited). Counts: :attr:`requests` made, :attr:`tokens` reported.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        max_requests: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if max_requests is not None and max_requests < 0:
+            raise ValueError(f"max_requests must be >= 0 or None, got {max_requests!r}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.max_requests = max_requests
+        self.timeout = timeout
+        self.requests = 0
+        self.tokens = TokenCount()
+        self._counted: set[tuple[str, str, float | None, float | None, int]] = set()
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,
+            timeout=httpx.Timeout(timeout),
+            headers={"user-agent": _USER_AGENT},
+            # Connection: close and keep-alive must both work; a small pool keeps it polite.
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
+        )
+
+    async def __aenter__(self) -> RecordingClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def remaining(self) -> int | None:
+        """Requests left in the budget (None: unlimited)."""
+        return None if self.max_requests is None else max(0, self.max_requests - self.requests)
+
+    def spend(self, requests: int = 1) -> None:
+        """Count ``requests`` against the budget; raise ``CheckSkipped`` when it is spent.
+
+        The client calls this for its own requests; a check that makes requests some other way
+        (the official SDK) calls it through the context for those.
+        """
+        if requests < 0:
+            raise ValueError(f"requests must be >= 0, got {requests!r}")
+        if self.max_requests is not None and self.requests + requests > self.max_requests:
+            raise CheckSkipped(
+                f"request budget spent ({self.requests} of --max-requests {self.max_requests} "
+                "made); raise --max-requests to run this check"
+            )
+        self.requests += requests
+
+    def note_tokens(self, exchange: Exchange) -> None:
+        """Add the exchange's usage to :attr:`tokens`; counting one exchange twice is ignored."""
+        key = (
+            exchange.method,
+            exchange.url,
+            exchange.headers_at,
+            exchange.finished_at,
+            len(exchange.body),
+        )
+        if key in self._counted:
+            return
+        self._counted.add(key)
+        self.tokens = self.tokens + usage_of(exchange)
+
+    def note_usage(self, prompt: int = 0, completion: int = 0) -> None:
+        """Add tokens reported outside an Exchange (an official-SDK response's ``usage``)."""
+        if prompt < 0 or completion < 0:
+            raise ValueError(f"token counts must be >= 0, got {prompt!r}, {completion!r}")
+        self.tokens = self.tokens + TokenCount(prompt, completion)
+
+    def url_for(self, path: str) -> str:
+        """``path`` relative to the base URL; an absolute ``http(s)://`` URL is kept as is."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: bool = True,
+        timeout: float | None = None,
+    ) -> Exchange:
+        self.spend(1)
+        send_headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
+        if auth and self._api_key and "authorization" not in send_headers:
+            send_headers["authorization"] = f"Bearer {self._api_key}"
+        request = self._http.build_request(
+            method.upper(),
+            self.url_for(path),
+            json=json,
+            content=content,
+            files=files,
+            data=data,
+            headers=send_headers,
+            timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+        # Multipart and streamed request bodies are read once here so the evidence holds them.
+        request_body = request.read()
+        exchange = await self._send(request, request_body)
+        self.note_tokens(exchange)
+        return exchange
+
+    async def _send(self, request: httpx.Request, request_body: bytes) -> Exchange:
+        request_headers = {k.lower(): v for k, v in request.headers.items()}
+        start = time.perf_counter()
+        status: int | None = None
+        headers: dict[str, str] = {}
+        headers_at: float | None = None
+        reads: list[Read] = []
+        size = 0
+        error: str | None = None
+        try:
+            response = await self._http.send(request, stream=True)
+            try:
+                headers_at = time.perf_counter() - start
+                status = response.status_code
+                headers = _lower_headers(response.headers)
+                # aiter_bytes decodes Content-Encoding per raw read and yields what it can at
+                # once, so each Read is stamped when its raw bytes arrived.
+                async for chunk in response.aiter_bytes():
+                    at = time.perf_counter() - start
+                    kept = chunk[: max(0, MAX_BODY_BYTES - size)]
+                    if len(kept) < len(chunk):
+                        error = f"response body larger than {MAX_BODY_BYTES} bytes; truncated"
+                    if kept:
+                        reads.append(Read(at=at, data=kept))
+                        size += len(kept)
+            finally:
+                await response.aclose()
+        except httpx.HTTPError as exc:
+            error = _describe(exc)
+        finished_at = time.perf_counter() - start
+        return Exchange(
+            method=request.method,
+            url=str(request.url),
+            request_headers=request_headers,
+            request_body=request_body,
+            status=status,
+            headers=headers,
+            body=b"".join(read.data for read in reads),
+            reads=tuple(reads),
+            headers_at=headers_at,
+            finished_at=finished_at,
+            error=error,
+        )
+
+
+def _lower_headers(headers: httpx.Headers) -> dict[str, str]:
+    """Lowercase names; a repeated header keeps every value joined by ", " (RFC 9110 5.3)."""
+    out: dict[str, str] = {}
+    for name, value in headers.multi_items():
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    """A one-line description of a transport error, naming its kind."""
+    detail = str(exc) or repr(exc)
+    return f"{type(exc).__name__}: {detail}"

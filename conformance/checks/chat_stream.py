@@ -1,0 +1,410 @@
+"""Chat completion streams: chunk semantics, usage chunk, real streaming,
+in-stream errors, and agreement with the non-streamed answer.
+
+Most checks judge the shared usage stream (one request); the no-usage and timing rules share a
+second stream. Tool-call deltas are ``chat_stream_tools.py``'s; framing (bytes, ``[DONE]``) is
+``sse.py``'s.
+
+Must not: judge bytes-level framing, or non-stream answers on their own (``chat.py``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from conformance.checks.chat import (
+    CHAT,
+    basic_body,
+    basic_completion,
+    created_problem,
+    plain_stream,
+    usage_stream,
+)
+from conformance.registry import CheckFailed, CheckSkipped, CheckWarning, check
+from conformance.streams import (
+    ChatStream,
+    finish_problems,
+    parse_chat_stream,
+    role_problems,
+    usage_problems,
+)
+
+if TYPE_CHECKING:
+    from conformance.context import CheckContext
+    from conformance.exchange import Exchange
+
+__all__ = ["fail_with", "judged_stream"]
+
+_CHUNK = "OpenAI OpenAPI spec: CreateChatCompletionStreamResponse"
+
+
+async def judged_stream(
+    ctx: CheckContext, exchange: Exchange, *, complete: bool = False
+) -> ChatStream:
+    """The parsed stream, or a skip naming the check that judges why there is none."""
+    if exchange.status != 200:
+        raise CheckSkipped(
+            f"the streamed request did not succeed (status {exchange.status}); "
+            "see chat.stream.accepted"
+        )
+    stream = parse_chat_stream(exchange)
+    if not stream.chunks:
+        raise CheckSkipped(
+            "the stream carried no JSON chunks; see sse.framing.content_type and "
+            "sse.framing.json_payloads"
+        )
+    if complete and stream.failed:
+        raise CheckSkipped("the stream ended with an in-stream error; see chat.stream.error_object")
+    return stream
+
+
+def fail_with(problems: list[str], exchange: Exchange) -> None:
+    if problems:
+        more = f" (and {len(problems) - 4} more)" if len(problems) > 4 else ""
+        raise CheckFailed("; ".join(problems[:4]) + more, exchange)
+
+
+@check(
+    "chat.stream.accepted",
+    area="chat",
+    level="smoke",
+    endpoint=CHAT,
+    asserts="A `stream: true` chat completion request is answered with HTTP 200.",
+    source="OpenAI OpenAPI spec, POST /chat/completions responses.200 (text/event-stream)",
+    capability="chat",
+)
+async def check_stream_accepted(ctx: CheckContext) -> None:
+    exchange = await usage_stream(ctx)
+    if exchange.status != 200:
+        raise CheckFailed(
+            f"expected 200, got {exchange.status} {exchange.error or exchange.text[:200]!r}",
+            exchange,
+        )
+
+
+@check(
+    "chat.stream.chunk_object",
+    area="chat",
+    level="smoke",
+    endpoint=CHAT,
+    asserts="Every chunk has `object: chat.completion.chunk`, a string `id` and `model`, "
+    "a `created` and a `choices` list.",
+    source=f"{_CHUNK} (required id, choices, created, model, object; object enum "
+    "chat.completion.chunk)",
+    capability="chat",
+)
+async def check_chunk_object(ctx: CheckContext) -> None:
+    exchange = await usage_stream(ctx)
+    stream = await judged_stream(ctx, exchange)
+    problems: list[str] = []
+    for chunk in stream.chunks:
+        body = chunk.body
+        if body.get("object") != "chat.completion.chunk":
+            problems.append(f"chunk {chunk.position}: object is {body.get('object')!r}")
+        for name in ("id", "model"):
+            if not isinstance(body.get(name), str) or not body[name]:
+                problems.append(f"chunk {chunk.position}: {name} is {body.get(name)!r}")
+        if not isinstance(body.get("choices"), list):
+            problems.append(f"chunk {chunk.position}: choices is {body.get('choices')!r}")
+        if "created" not in body:
+            problems.append(f"chunk {chunk.position}: created is absent")
+    fail_with(problems, exchange)
+
+
+@check(
+    "chat.stream.created_seconds",
+    area="chat",
+    level="smoke",
+    endpoint=CHAT,
+    asserts="Every chunk's `created` is an integer Unix timestamp in seconds.",
+    source=f"{_CHUNK}.created ('The Unix timestamp (in seconds) of when the chat completion "
+    "was created. Each chunk has the same timestamp.')",
+    capability="chat",
+)
+async def check_stream_created(ctx: CheckContext) -> None:
+    exchange = await usage_stream(ctx)
+    stream = await judged_stream(ctx, exchange)
+    for chunk in stream.chunks:
+        problem = created_problem(chunk.body.get("created"))
+        if problem:
+            raise CheckFailed(f"chunk {chunk.position}: {problem}", exchange)
+
+
+@check(
+    "chat.stream.consistent_id",
+    area="chat",
+    level="smoke",
+    endpoint=CHAT,
+    asserts="All chunks of one stream (the usage chunk too) share one `id`, `created` and `model`.",
+    source=f"{_CHUNK}.id ('Each chunk has the same ID') and .created ('Each chunk has the "
+    "same timestamp')",
+    capability="chat",
+)
+async def check_consistent_id(ctx: CheckContext) -> None:
+    exchange = await usage_stream(ctx)
+    stream = await judged_stream(ctx, exchange)
+    for name in ("id", "created", "model"):
+        values = {repr(c.body.get(name)) for c in stream.chunks}
+        if len(values) > 1:
+            raise CheckFailed(
+                f"chunks carry {len(values)} different {name} values: {sorted(values)[:4]}",
+                exchange,
+            )
+
+
+@check(
+    "chat.stream.first_role",
+    area="chat",
+    level="smoke",
+    endpoint=CHAT,
+    asserts="Each choice's first delta carries `role: assistant`; no later delta changes it.",
+    source="OpenAI OpenAPI spec: ChatCompletionStreamResponseDelta.role; OpenAI streaming "
+    "guide (the first chunk carries the role)",
+    capability="chat",
+)
+async def check_first_role(ctx: CheckContext) -> None:
+    exchange = await usage_stream(ctx)
+    fail_with(role_problems(await judged_stream(ctx, exchange)), exchange)
+
+
+@check(
+    "chat.stream.finish_reason",
+    area="chat",
+    level="smoke",
+    endpoint=CHAT,
+    asserts="Each choice gets exactly one non-null `finish_reason` (from the spec's enum), "
+    "and no content after it.",
+    source=f"{_CHUNK}.choices.finish_reason (null until the choice ends; enum stop, length, "
+    "tool_calls, content_filter, function_call)",
+    capability="chat",
+)
+async def check_finish_reason(ctx: CheckContext) -> None:
+    exchange = await usage_stream(ctx)
+    fail_with(finish_problems(await judged_stream(ctx, exchange, complete=True)), exchange)
+
+
+@check(
+    "chat.stream.usage_chunk",
+    area="chat",
+    level="smoke",
+    endpoint=CHAT,
+    asserts="With `stream_options.include_usage`, exactly one last chunk has `choices: []` "
+    "and correct usage; every other chunk's usage is null.",
+    source="OpenAI OpenAPI spec: ChatCompletionStreamOptions.include_usage; "
+    "CreateChatCompletionStreamResponse.usage",
+    capability="chat",
+)
+async def check_usage_chunk(ctx: CheckContext) -> None:
+    exchange = await usage_stream(ctx)
+    fail_with(
+        usage_problems(await judged_stream(ctx, exchange, complete=True), asked=True), exchange
+    )
+
+
+@check(
+    "chat.stream.no_usage_unasked",
+    area="chat",
+    level="standard",
+    endpoint=CHAT,
+    asserts="Without `stream_options.include_usage`, no chunk carries usage or empty choices.",
+    source="OpenAI OpenAPI spec: ChatCompletionStreamOptions.include_usage ('If set, an "
+    "additional chunk will be streamed'); clients index choices[0] on every chunk",
+    capability="chat",
+)
+async def check_no_usage_unasked(ctx: CheckContext) -> None:
+    exchange = await plain_stream(ctx)
+    fail_with(usage_problems(await judged_stream(ctx, exchange), asked=False), exchange)
+
+
+@check(
+    "chat.stream.incremental",
+    area="chat",
+    level="standard",
+    endpoint=CHAT,
+    asserts="The answer really streams: several content events, not all delivered in one "
+    "burst at the end.",
+    source="OpenAI API reference, Streaming ('stream back partial progress'); "
+    "CreateChatCompletionRequest.stream ('partial message deltas will be sent')",
+    capability="chat",
+)
+async def check_incremental(ctx: CheckContext) -> None:
+    exchange = await plain_stream(ctx)
+    stream = await judged_stream(ctx, exchange, complete=True)
+    content = [
+        c
+        for c in stream.chunks
+        if any(isinstance(ch.get("delta"), dict) and ch["delta"].get("content") for ch in c.choices)
+    ]
+    text = sum(
+        len(ch["delta"]["content"])
+        for c in content
+        for ch in c.choices
+        if isinstance(ch.get("delta"), dict) and isinstance(ch["delta"].get("content"), str)
+    )
+    if len(content) < 2:
+        if text > 40:
+            raise CheckFailed(
+                f"{text} characters of content arrived in {len(content)} event(s)", exchange
+            )
+        raise CheckSkipped(f"only {len(content)} content event(s): too short to judge")
+    first, last = content[0].at, content[-1].at
+    # A buffering proxy hands every event over at once after the whole generation: the spread
+    # between first and last content is ~0 although the answer took long (research A5).
+    if last < 0.2:
+        raise CheckSkipped(
+            f"the whole answer arrived within {last * 1000:.0f} ms: too fast to tell "
+            "streaming from buffering"
+        )
+    if last - first < 0.005:
+        raise CheckFailed(
+            f"all {len(content)} content events arrived within {(last - first) * 1000:.1f} ms, "
+            f"{last:.2f} s after the request: the stream is buffered",
+            exchange,
+        )
+
+
+@check(
+    "chat.stream.error_object",
+    area="chat",
+    level="smoke",
+    endpoint=CHAT,
+    asserts="The basic stream completes without an in-stream error; any in-stream error is "
+    'an OpenAI error object (`{"error": {"message": ..., "type": ...}}`).',
+    source="openai-python Stream.__stream__: a chunk with an 'error' key raises APIError with "
+    "error.message; OpenAI OpenAPI spec: Error",
+    capability="chat",
+)
+async def check_error_object(ctx: CheckContext) -> None:
+    exchange = await usage_stream(ctx)
+    if exchange.status != 200:
+        raise CheckSkipped("the streamed request did not succeed; see chat.stream.accepted")
+    stream = parse_chat_stream(exchange)
+    if not stream.errors:
+        return
+    error = stream.errors[0].get("error")
+    if not isinstance(error, dict) or not isinstance(error.get("message"), str):
+        raise CheckFailed(
+            f"an in-stream error is not an OpenAI error object: {stream.errors[0]!r:.200}",
+            exchange,
+        )
+    raise CheckFailed(f"the stream ended with an error: {error.get('message')!r:.200}", exchange)
+
+
+def _usage(body: Any) -> dict[str, Any]:
+    usage = body.get("usage") if isinstance(body, dict) else None
+    return usage if isinstance(usage, dict) else {}
+
+
+@check(
+    "chat.stream.agreement",
+    area="chat",
+    level="standard",
+    endpoint=CHAT,
+    asserts="The same request streamed and not streamed agree: same model, number of choices, "
+    "usage fields and prompt_tokens (a different finish_reason is a warning).",
+    source="OpenAI OpenAPI spec: CreateChatCompletionStreamResponse mirrors "
+    "CreateChatCompletionResponse ('streamed chunk of a chat completion response')",
+    capability="chat",
+)
+async def check_agreement(ctx: CheckContext) -> None:
+    plain = await basic_completion(ctx)
+    streamed = await usage_stream(ctx)
+    if plain.status != 200:
+        raise CheckSkipped("the non-streamed request failed; see chat.completion.accepted")
+    stream = await judged_stream(ctx, streamed, complete=True)
+    try:
+        body = plain.json()
+    except ValueError:
+        raise CheckSkipped("the non-streamed answer is not JSON") from None
+    if not isinstance(body, dict):
+        raise CheckSkipped("the non-streamed answer is not an object")
+    problems: list[str] = []
+    stream_model = stream.chunks[0].body.get("model")
+    if body.get("model") != stream_model:
+        problems.append(f"model {body.get('model')!r} vs streamed {stream_model!r}")
+    raw_choices = body.get("choices")
+    choices: list[Any] = raw_choices if isinstance(raw_choices, list) else []
+    indexes = {ch.get("index") for c in stream.chunks for ch in c.choices}
+    if len(choices) != len(indexes):
+        problems.append(f"{len(choices)} choices vs {len(indexes)} streamed")
+    usage_chunks = [c for c in stream.chunks if c.body.get("usage") is not None]
+    streamed_usage = _usage(usage_chunks[-1].body) if usage_chunks else {}
+    plain_usage = _usage(body)
+    keys = {"prompt_tokens", "completion_tokens", "total_tokens"}
+    if streamed_usage and (keys & plain_usage.keys()) != (keys & streamed_usage.keys()):
+        problems.append(f"usage fields {sorted(plain_usage)} vs streamed {sorted(streamed_usage)}")
+    if streamed_usage and plain_usage.get("prompt_tokens") != streamed_usage.get("prompt_tokens"):
+        problems.append(
+            f"prompt_tokens {plain_usage.get('prompt_tokens')!r} vs streamed "
+            f"{streamed_usage.get('prompt_tokens')!r} for the same prompt"
+        )
+    if problems:
+        raise CheckFailed("; ".join(problems), streamed)
+    plain_reason = (
+        choices[0].get("finish_reason") if choices and isinstance(choices[0], dict) else None
+    )
+    reasons = [ch.get("finish_reason") for c in stream.chunks for ch in c.choices]
+    streamed_reason = next((r for r in reasons if r is not None), None)
+    if plain_reason != streamed_reason:
+        raise CheckWarning(
+            f"finish_reason {plain_reason!r} vs streamed {streamed_reason!r}", streamed
+        )
+
+
+@check(
+    "chat.stream.n_choices",
+    area="chat",
+    level="deep",
+    endpoint=CHAT,
+    asserts="A stream with `n: 2` carries choices 0 and 1, and choice 1 gets a role delta and "
+    "a finish_reason as choice 0 does (a clean 400 refusing `n` is a warning).",
+    source=f"{_CHUNK}.choices ('Can contain more than one element if n is greater than 1'); "
+    "CreateChatCompletionRequest.n",
+    capability="chat",
+)
+async def check_stream_n(ctx: CheckContext) -> None:
+    body = basic_body(ctx.model("chat"), stream=True, n=2, max_completion_tokens=8)
+    exchange = await ctx.shared(
+        "chat.stream.n", lambda: ctx.client.request("POST", CHAT, json=body)
+    )
+    if exchange.status == 400:
+        raise CheckWarning("the target refuses a streamed n=2 with 400", exchange)
+    if exchange.status != 200:
+        raise CheckFailed(f"a streamed n=2 got {exchange.status} {exchange.text[:200]!r}", exchange)
+    stream = await judged_stream(ctx, exchange, complete=True)
+    indexes = sorted({ch.get("index") for c in stream.chunks for ch in c.choices}, key=repr)
+    if indexes != [0, 1]:
+        raise CheckFailed(f"a streamed n=2 carried choice indexes {indexes!r}", exchange)
+    # Role and finish rules themselves are chat.stream.first_role's and .finish_reason's;
+    # here: whatever choice 0 gets, choice 1 gets too (gateways drop it for index > 0).
+    has: dict[str, set[Any]] = {"role": set(), "finish_reason": set()}
+    for chunk in stream.chunks:
+        for choice in chunk.choices:
+            delta = choice.get("delta")
+            if isinstance(delta, dict) and delta.get("role"):
+                has["role"].add(choice.get("index"))
+            if choice.get("finish_reason"):
+                has["finish_reason"].add(choice.get("index"))
+    for field, indexes_with in has.items():
+        if 0 in indexes_with and 1 not in indexes_with:
+            raise CheckFailed(f"choice 0 carries a {field} but choice 1 never does", exchange)
+
+
+@check(
+    "chat.stream.schema",
+    area="chat",
+    level="deep",
+    endpoint=CHAT,
+    asserts="Every chunk validates against the spec's CreateChatCompletionStreamResponse.",
+    source="OpenAI OpenAPI spec: components.schemas.CreateChatCompletionStreamResponse",
+    capability="chat",
+)
+async def check_chunk_schema(ctx: CheckContext) -> None:
+    from conformance.schemas import schema_errors
+
+    exchange = await usage_stream(ctx)
+    stream = await judged_stream(ctx, exchange)
+    for chunk in stream.chunks:
+        errors = schema_errors("CreateChatCompletionStreamResponse", chunk.body)
+        if errors:
+            raise CheckFailed(f"chunk {chunk.position}: {'; '.join(errors[:4])}", exchange)

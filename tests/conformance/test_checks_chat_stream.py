@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conformance.fakes.base import API_KEY, Knobs, Switch, cached_tls
+from tests.conformance.fakes.variants import BROKEN, judged_ids, variant_ids
+from tests.live import serve
+
+PREFIXES = "chat.stream."
+VARIANTS = variant_ids(PREFIXES)
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[tuple[Switch, str]]:
+    switch = Switch()
+    with cached_tls(), serve(switch) as origin:
+        yield switch, origin
+
+
+@pytest.mark.parametrize("check_id", VARIANTS, ids=VARIANTS)
+def test_chat_stream_check_trips_alone_on_its_broken_variant(fake, run_ids, check_id: str) -> None:
+    switch, origin = fake
+    switch.use(BROKEN[check_id])
+    results = run_ids(origin, judged_ids(check_id), api_key=API_KEY, level="deep")
+    failed = {i: r.message for i, r in results.items() if r.outcome == "failed"}
+    assert set(failed) == {check_id}, failed
+
+
+def test_chat_stream_repeated_tool_call_type_is_only_a_warning(fake, run_ids) -> None:
+    switch, origin = fake
+    switch.use(Knobs(tool_delta_repeat_type=True))
+    results = run_ids(origin, ["chat.stream.tool_call_deltas"], api_key=API_KEY, level="deep")
+    result = results["chat.stream.tool_call_deltas"]
+    assert result.outcome == "warning", result
+    assert "repeats type" in result.message

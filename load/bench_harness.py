@@ -1,0 +1,189 @@
+"""Benchmark of the load harness itself: accuracy at 100 streams, capacity, memory, 1,000 streams.
+
+Two targets, side by side in one run:
+
+- the reference server (``parity load --calibrate`` starts it: synthetic ttft 200 ms, itl 20 ms);
+- a raw asyncio SSE target started here (no framework: one ``write`` per event, events scheduled
+  at absolute times, so the target adds as little of its own error as Python allows). It shows
+  what the client can measure when the target is not the bottleneck; model ``calib-fast`` streams
+  at itl 20 ms, ``calib-slow`` at itl 200 ms (for the 1,000-stream run).
+
+Run: ``python -m load.bench_harness [--quick] [--json FILE]``. Figures are whatever this machine
+gives now; on a shared 2-core machine, other processes show up in every tail.
+
+Must not: import locust or gevent; import ``reference_server`` (it is started as a process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "serve_raw"]
+
+_TTFT_S = 0.2
+_ITL_S = {"calib-fast": 0.02, "calib-slow": 0.2}
+
+
+def _event(body: dict[str, Any]) -> bytes:
+    data = b"data: " + json.dumps(body, separators=(",", ":")).encode() + b"\n\n"
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+async def _respond(writer: asyncio.StreamWriter, request: dict[str, Any], start: float) -> None:
+    itl = _ITL_S.get(str(request.get("model")), 0.02)
+    tokens = int(request.get("max_tokens") or 50)
+    writer.write(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    )
+    delta: dict[str, str] = {"role": "assistant", "content": ""}
+    chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta}]}
+    writer.write(_event(chunk))
+    for i in range(tokens):
+        due = start + _TTFT_S + i * itl
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        delta.clear()
+        delta["content"] = f"t{i} "
+        writer.write(_event(chunk))
+    usage = {"prompt_tokens": 5, "completion_tokens": tokens, "total_tokens": 5 + tokens}
+    writer.write(_event({"object": "chat.completion.chunk", "choices": [], "usage": usage}))
+    data = b"data: [DONE]\n\n"
+    writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n0\r\n\r\n")
+    await writer.drain()
+
+
+async def _connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    # A client that leaves mid-stream (the run ended) closes the transport under our writes.
+    with contextlib.suppress(
+        ConnectionError, asyncio.IncompleteReadError, ValueError, RuntimeError
+    ):
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            start = time.perf_counter()
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            request = json.loads(await reader.readexactly(length)) if length else {}
+            await _respond(writer, request, start)
+    writer.close()
+
+
+def serve_raw(port: int) -> None:
+    async def main() -> None:
+        server = await asyncio.start_server(_connection, "127.0.0.1", port, backlog=2048)
+        async with server:
+            await server.serve_forever()
+
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+    asyncio.run(main())
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _calibrate(extra: list[str], out: Path) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        "-m",
+        "conformance",
+        "load",
+        "--calibrate",
+        "--report-dir",
+        str(out),
+        *extra,
+    ]
+    subprocess.call(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = out / "calibration.json"
+    return json.loads(path.read_text()) if path.exists() else {"error": f"no {path}"}
+
+
+def _row(name: str, c: dict[str, Any]) -> str:
+    if "error" in c:
+        return f"{name:<18} {c['error']}"
+    t, i, d = c["ttft_error_ms"], c["itl_error_ms"], c["harness_minus_reference_ms"]
+    scale = c.get("scale") or {}
+    return (
+        f"{name:<18} ttft err p50 {t['p50']:>7.2f} p99 {t['p99']:>8.2f} | itl err p50 "
+        f"{i['p50']:>6.2f} p99 {i['p99']:>7.2f} | harness-ref ttft {d['ttft_p50']} itl "
+        f"{d['itl_p50']} | max accurate ev/s {c['max_accurate_events_per_s']} | "
+        f"KiB/stream {c['client_memory_per_stream_kib']} | {scale.get('streams')} streams: "
+        f"errors {scale.get('failures')} rss {scale.get('client_rss_mib')} MiB"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m load.bench_harness")
+    parser.add_argument("--quick", action="store_true", help="short stages (a smoke run)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--out", type=Path, default=Path("reports") / "bench-harness")
+    args = parser.parse_args(argv)
+    seconds = "3" if args.quick else "10"
+    steps = "50,100" if args.quick else "50,100,200,400,800"
+    results: dict[str, Any] = {}
+    results["reference_server"] = _calibrate(
+        [
+            "--users",
+            "100",
+            "--calibrate-seconds",
+            seconds,
+            "--calibrate-steps",
+            steps,
+            "--calibrate-max-streams",
+            "1000",
+        ],
+        (args.out / "reference-server").resolve(),
+    )
+    port = _free_port()
+    raw = subprocess.Popen([sys.executable, "-m", "load.bench_harness", "serve", str(port)])
+    try:
+        time.sleep(1.0)
+        results["raw_target"] = _calibrate(
+            [
+                "--base-url",
+                f"http://127.0.0.1:{port}/v1",
+                "--model",
+                "calib-fast",
+                "--model",
+                "calib-slow",
+                "--users",
+                "100",
+                "--calibrate-seconds",
+                seconds,
+                "--calibrate-steps",
+                steps,
+                "--calibrate-max-streams",
+                "1000",
+            ],
+            (args.out / "raw-target").resolve(),
+        )
+    finally:
+        raw.terminate()
+        raw.wait(timeout=10)
+    print("harness benchmark (100 streams; ttft 200 ms, itl 20 ms configured)")
+    for name, figures in results.items():
+        print(_row(name, figures))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "serve":
+        serve_raw(int(sys.argv[2]))
+    else:
+        raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,14 @@
+"""Locust entry point of the parity load harness: ``locust -f load/locustfile.py --host BASE_URL``.
+
+Everything lives in :mod:`load.users`; this file only exposes the user class and the shape to
+locust (and registers the ``--parity-*`` options by importing it). ``parity load`` runs this
+file in a locust subprocess; plain locust, ``--processes`` and ``--master``/``--worker`` work too.
+
+Must not: hold logic.
+"""
+
+from __future__ import annotations
+
+from load.users import ParityShape, ParityUser
+
+__all__ = ["ParityShape", "ParityUser"]

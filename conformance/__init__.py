@@ -11,3 +11,6 @@ import time.
 from __future__ import annotations
 
 __all__: list[str] = []
+
+# ``pytest -p conformance`` loads the plugin through this name (see conformance/pytest_entry.py).
+pytest_plugins = ["conformance.plugin"]

@@ -54,11 +54,14 @@ def test_catalog_category_endpoints_exist_in_openai_spec(
         assert endpoint in catalog["x-category-endpoints"]["audio"]
 
 
-def test_catalog_categories_match_models_category(
+def test_catalog_models_category_is_open_in_v1_models(
     catalog: dict[str, Any], openai: dict[str, Any]
 ) -> None:
-    model_category = openai["components"]["schemas"]["Model"]["properties"]["category"]["enum"]
-    assert model_category == catalog["components"]["schemas"]["Category"]["enum"]
+    # /v1/models is judged on any gateway: an extension OpenAI does not define must accept other
+    # vocabularies there, while the public catalog closes parity's own category values.
+    model_category = openai["components"]["schemas"]["Model"]["properties"]["category"]
+    assert model_category == {"type": "string"}
+    assert "text" in catalog["components"]["schemas"]["Category"]["enum"]
 
 
 def test_catalog_operation_needs_no_auth(catalog: dict[str, Any]) -> None:

@@ -51,6 +51,7 @@ class Knobs:
     gzip: bool = False
     connection_close: bool = False
     vendor_fields: bool = False
+    model_category: str = "text"  # a gateway's own vocabulary in /v1/models is legal
     id_prefix: str = "chatcmpl-"
     tool_id_prefix: str = "call_"
     omit_usage_nulls: bool = False
@@ -186,7 +187,7 @@ def _model_entry(knobs: Knobs, model_id: str) -> dict[str, Any]:
         "object": "model",
         "created": 1_700_000_000_000 if knobs.models_created_ms else 1_700_000_000,
         "owned_by": "fake",
-        "category": "text",
+        "category": knobs.model_category,
     }
     if knobs.models_no_owned_by:
         del entry["owned_by"]

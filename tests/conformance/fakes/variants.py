@@ -94,6 +94,7 @@ LEGAL: dict[str, Knobs] = {
     "cr_only": Knobs(line_end="\r"),
     "one_byte_writes": Knobs(byte_writes=True),
     "vendor_fields": Knobs(vendor_fields=True),
+    "foreign_model_category": Knobs(model_category="chat-completions"),
     "gzip_json": Knobs(gzip=True),
     "unusual_ids": Knobs(id_prefix="gen-01J", tool_id_prefix="toolu_01"),
     "connection_close": Knobs(connection_close=True),

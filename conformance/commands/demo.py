@@ -28,6 +28,15 @@ __all__ = ["add_arguments", "run"]
 # The embedded default config of the reference server serves this demo key (scope ai:consume).
 _DEMO_KEY = "sk-parity-demo"
 _READY_TIMEOUT_S = 60.0
+# Written beside the reports and passed as ``serve --config``: the embedded catalog, keys and
+# prices, with model-like pacing so the load report's TTFT and ITL have something to measure
+# (a zero-latency stream makes every ITL 0 ms). spec/gateway-config.schema.json documents it.
+_GATEWAY_CONFIG = """\
+# parity demo: the reference server's embedded configuration with paced synthetic providers.
+providers:
+  synthetic: {{type: synthetic, ttft_ms: {ttft}, itl_ms: {itl}}}
+  synthetic-fallback: {{type: synthetic, ttft_ms: {ttft}, itl_ms: {itl}}}
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +56,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--users", type=int, default=20, help="concurrent streams in the load run (default: 20)"
     )
+    parser.add_argument(
+        "--ttft-ms",
+        type=float,
+        default=100.0,
+        help="the reference server's time to first token (default: 100)",
+    )
+    parser.add_argument(
+        "--itl-ms",
+        type=float,
+        default=10.0,
+        help="the reference server's delay between tokens (default: 10)",
+    )
 
 
 def _free_port() -> int:
@@ -56,12 +77,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _reference_server(log_path: Path) -> Iterator[str]:
+def _reference_server(config: Path, log_path: Path) -> Iterator[str]:
     port = _free_port()
     origin = f"http://127.0.0.1:{port}"
+    serve = ["serve", "--config", str(config), "--port", str(port)]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "reference_server", "serve", "--port", str(port)],
+            [sys.executable, "-m", "reference_server", *serve],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -105,10 +127,19 @@ def run(args: argparse.Namespace) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PARITY_API_KEY": _DEMO_KEY}
     parity = [sys.executable, "-m", "conformance"]
+    for flag, value in (("--ttft-ms", args.ttft_ms), ("--itl-ms", args.itl_ms)):
+        if not 0 <= value <= 10_000:
+            print(f"parity demo: {flag} must be 0..10000 ms, got {value!r}", file=sys.stderr)
+            return 2
+    config = run_dir / "gateway.yaml"
+    config.write_text(_GATEWAY_CONFIG.format(ttft=args.ttft_ms, itl=args.itl_ms), "utf-8")
     print(f"parity demo: reports in {run_dir}")
     try:
-        with _reference_server(run_dir / "server.log") as base_url:
-            print(f"parity demo: reference server at {base_url}")
+        with _reference_server(config, run_dir / "server.log") as base_url:
+            print(
+                f"parity demo: reference server at {base_url} "
+                f"(paced: TTFT {args.ttft_ms:g} ms, ITL {args.itl_ms:g} ms; {config.name})"
+            )
             check_status = subprocess.call(
                 [
                     *parity,

@@ -52,6 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="standard",
         help="conformance level to run (default: standard)",
     )
+    parser.add_argument(
+        "--profile",
+        default="monday",
+        help="what the embedded server promises (default: monday, whose Models API it mirrors)",
+    )
     parser.add_argument("--duration", default="10s", help="length of the load run (default: 10s)")
     parser.add_argument(
         "--users", type=int, default=20, help="concurrent streams in the load run (default: 20)"
@@ -148,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
                     base_url,
                     "--level",
                     args.level,
+                    "--profile",
+                    args.profile,
                     "--report-dir",
                     str(run_dir / "check"),
                 ],

@@ -16,6 +16,8 @@ import pytest
 from conformance.profiles import Profile
 from conformance.registry import Capability, Level, Registry
 from conformance.runner import CheckResult, run_check_ids
+from tests.conformance.fakes.base import API_KEY, Switch, cached_tls
+from tests.conformance.fakes.variants import BROKEN, judged_ids
 from tests.live import serve
 
 RunIds = Callable[..., dict[str, CheckResult]]
@@ -171,3 +173,25 @@ def engine_origin() -> Iterator[str]:
     """The engine test app served live for the whole session (origin, no ``/v1``)."""
     with serve(_engine_app()) as origin:
         yield origin
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[tuple[Switch, str]]:
+    """The core fake server (tests/conformance/fakes), live for one module; tests set its knobs."""
+    switch = Switch()
+    with cached_tls(), serve(switch) as origin:
+        yield switch, origin
+
+
+@pytest.fixture
+def failed_on_variant(fake: tuple[Switch, str], run_ids: RunIds) -> Callable[[str], dict[str, str]]:
+    """``failed_on_variant(check_id)``: serve that check's broken variant, run the checks judged
+    on it, and return ``{failed check id: message}`` (a good check fails alone)."""
+
+    def run(check_id: str) -> dict[str, str]:
+        switch, origin = fake
+        switch.use(BROKEN[check_id])
+        results = run_ids(origin, judged_ids(check_id), api_key=API_KEY, level="deep")
+        return {i: r.message for i, r in results.items() if r.outcome == "failed"}
+
+    return run

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from conformance.runner import load_checks
-from tests.conformance.fakes.base import API_KEY, Knobs, Switch, cached_tls
+from tests.conformance.fakes.base import API_KEY, Knobs
 from tests.conformance.fakes.variants import BROKEN, EXPENSIVE, LEGAL, judged_ids
-from tests.live import serve
 
 MODULES = (
     "sse",
@@ -21,13 +19,6 @@ MODULES = (
     "errors",
     "models",
 )
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[tuple[Switch, str]]:
-    switch = Switch()
-    with cached_tls(), serve(switch) as origin:
-        yield switch, origin
 
 
 def test_checks_catalogue_covers_every_core_check() -> None:

@@ -1,19 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conformance.fakes.base import API_KEY, Knobs, Switch, cached_tls
-from tests.live import serve
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[tuple[Switch, str]]:
-    switch = Switch()
-    with cached_tls(), serve(switch) as origin:
-        yield switch, origin
+from tests.conformance.fakes.base import API_KEY, Knobs
 
 
 def top(**change: Any) -> Any:

@@ -1,31 +1,18 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from conformance.profiles import Profile
-from tests.conformance.fakes.base import API_KEY, Knobs, Switch, cached_tls
-from tests.conformance.fakes.variants import BROKEN, judged_ids, variant_ids
-from tests.live import serve
+from tests.conformance.fakes.base import API_KEY, Knobs
+from tests.conformance.fakes.variants import variant_ids
 
 PREFIXES = "errors."
 VARIANTS = variant_ids(PREFIXES)
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[tuple[Switch, str]]:
-    switch = Switch()
-    with cached_tls(), serve(switch) as origin:
-        yield switch, origin
-
-
 @pytest.mark.parametrize("check_id", VARIANTS, ids=VARIANTS)
-def test_errors_check_trips_alone_on_its_broken_variant(fake, run_ids, check_id: str) -> None:
-    switch, origin = fake
-    switch.use(BROKEN[check_id])
-    results = run_ids(origin, judged_ids(check_id), api_key=API_KEY, level="deep")
-    failed = {i: r.message for i, r in results.items() if r.outcome == "failed"}
+def test_errors_check_trips_alone_on_its_broken_variant(failed_on_variant, check_id: str) -> None:
+    failed = failed_on_variant(check_id)
     assert set(failed) == {check_id}, failed
 
 

@@ -125,19 +125,32 @@ async def chat_sse(
         settled = True
         yield _data({"error": _error_payload(error)})
     finally:
+        await _release(gateway, ticket, stream, prompt_tokens, delivered, settled=settled)
+
+
+async def _release(
+    gateway: Gateway,
+    ticket: Ticket,
+    stream: OpenStream,
+    prompt_tokens: int,
+    delivered: int,
+    *,
+    settled: bool,
+) -> None:
+    """Bill a stream the client left before it was settled, and close the upstream; shielded,
+    because this runs while the client's cancellation unwinds the generator."""
+    with anyio.CancelScope(shield=True):
         if not settled:
-            with anyio.CancelScope(shield=True):
-                await gateway.settle_stream(
-                    ticket,
-                    stream,
-                    prompt_tokens=prompt_tokens,
-                    completion_tokens=delivered,
-                    outcome="client_disconnected",
-                )
-        with anyio.CancelScope(shield=True):
-            close = getattr(stream.rest, "aclose", None)
-            if close is not None:
-                await close()
+            await gateway.settle_stream(
+                ticket,
+                stream,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=delivered,
+                outcome="client_disconnected",
+            )
+        close = getattr(stream.rest, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def _event(payload: dict[str, Any]) -> bytes:
@@ -207,19 +220,7 @@ async def responses_sse(
             }
         )
     finally:
-        if not settled:
-            with anyio.CancelScope(shield=True):
-                await gateway.settle_stream(
-                    ticket,
-                    stream,
-                    prompt_tokens=prompt_tokens,
-                    completion_tokens=delivered,
-                    outcome="client_disconnected",
-                )
-        with anyio.CancelScope(shield=True):
-            close = getattr(stream.rest, "aclose", None)
-            if close is not None:
-                await close()
+        await _release(gateway, ticket, stream, prompt_tokens, delivered, settled=settled)
 
 
 class RelayResponse(StreamingResponse):

@@ -1,9 +1,10 @@
-"""Hand-written request rules for embeddings, images, speech, transcriptions and videos.
+"""Request rules for embeddings, images, speech, transcriptions and videos.
 
-Derived from the official spec (``CreateEmbeddingRequest``, ``CreateImageRequest``,
-``CreateSpeechRequest``, ``CreateTranscriptionRequest``, ``CreateVideoJsonBody``) and OpenAI's
-documented constraints the schemas cannot express (``dimensions`` only on text-embedding-3,
-dall-e-3 ``n`` = 1, the accepted audio containers).
+Each body first matches its request schema in ``spec/openai.yaml`` (``CreateEmbeddingRequest``,
+``CreateImageRequest``, ``CreateSpeechRequest``, ``CreateTranscriptionRequest``,
+``CreateVideoJsonBody``; ``request_schemas.conform``), then the hand-written rules add OpenAI's
+wording and the documented constraints the schemas cannot express (``dimensions`` only on
+text-embedding-3, dall-e-3 ``n`` = 1, the accepted audio containers).
 
 Must not: do I/O, or touch the catalog.
 """
@@ -21,6 +22,7 @@ from reference_server.providers.media_synthesis import (
     NATIVE_DIMENSIONS,
     VIDEO_SIZES,
 )
+from reference_server.request_schemas import conform
 
 __all__ = [
     "validate_audio_file",
@@ -33,6 +35,7 @@ __all__ = [
 
 
 def validate_embeddings(body: Mapping[str, Any]) -> None:
+    conform(body, "CreateEmbeddingRequest")
     string(body, "model", required=True)
     raw = body.get("input")
     if raw is None:
@@ -100,6 +103,7 @@ _IMAGE_PROMPT_LIMITS = {"dall-e-2": 1000, "dall-e-3": 4000}
 
 
 def validate_images(body: Mapping[str, Any]) -> None:
+    conform(body, "CreateImageRequest")
     model_field(body)
     model = body.get("model") or "dall-e-2"
     # The official schema sets no minimum length: an empty prompt is accepted.
@@ -144,6 +148,7 @@ _VOICES = (
 
 
 def validate_speech(body: Mapping[str, Any]) -> None:
+    conform(body, "CreateSpeechRequest")
     string(body, "model", required=True)
     string(body, "input", required=True, max_length=4096)
     voice = body.get("voice")
@@ -156,7 +161,7 @@ def validate_speech(body: Mapping[str, Any]) -> None:
         string(body, "voice", required=True)
         choice(body, "voice", _VOICES)
     fmt = body.get("response_format")
-    if fmt is not None and fmt not in SPEECH_MEDIA_TYPES:
+    if isinstance(fmt, str) and fmt not in SPEECH_MEDIA_TYPES:
         official = ("mp3", "opus", "aac", "flac", "wav", "pcm")
         detail = "is not produced by this server" if fmt in official else "is not a speech format"
         raise invalid_request(
@@ -170,6 +175,9 @@ def validate_speech(body: Mapping[str, Any]) -> None:
 
 
 def validate_transcription(fields: Mapping[str, Any]) -> None:
+    """``fields``: the form's text fields, ``file``: the upload's name (its bytes are checked by
+    :func:`validate_audio_file`)."""
+    conform(fields, "CreateTranscriptionRequest")
     string(fields, "model", required=True)
     choice(fields, "response_format", ("json", "text", "srt", "verbose_json", "vtt"))
     number(fields, "temperature", 0, 1)
@@ -211,6 +219,7 @@ def validate_audio_file(content: bytes) -> None:
 
 
 def validate_videos(body: Mapping[str, Any]) -> None:
+    conform(body, "CreateVideoJsonBody")
     model_field(body)
     string(body, "prompt", required=True)
     choice(body, "seconds", ("4", "8", "12"))

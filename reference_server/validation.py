@@ -1,9 +1,12 @@
-"""Hand-written request rules for chat completions and responses, from the official spec.
+"""Request rules for chat completions and responses, from the official spec.
 
 Each ``validate_*`` takes the parsed body and raises a 400 :class:`GatewayError` naming the
-``param`` and the offending value, or returns nothing. Unknown extra parameters are tolerated
-(a gateway in front of many upstreams passes them on). Cheap on purpose: no JSON Schema engine
-runs on the hot path. The other endpoints' rules are in ``media_validation.py``.
+``param`` and the offending value, or returns nothing. First the body must match its request
+schema in ``spec/openai.yaml`` (``request_schemas.conform``: types, nullability, enums,
+lengths, union members), so the hand-written rules after it only ever see bodies of the
+described shape; they add OpenAI's wording for common mistakes and the cross-field rules no
+schema states. Unknown extra parameters are tolerated (a gateway in front of many upstreams
+passes them on). The other endpoints' rules are in ``media_validation.py``.
 
 Must not: do I/O, or touch the catalog (model existence is ``catalog.py``'s job).
 """
@@ -26,6 +29,7 @@ from reference_server.fields import (
     string,
     wrong_type,
 )
+from reference_server.request_schemas import conform
 
 __all__ = ["validate_chat", "validate_responses"]
 
@@ -130,7 +134,8 @@ def _tool_choice(body: Mapping[str, Any], names: list[str], responses: bool = Fa
         raise wrong_type("tool_choice", value, "a string or an object")
     if value.get("type") != "function":
         return  # allowed_tools, custom and hosted tool choices pass through
-    name = value.get("name") if responses else (value.get("function") or {}).get("name")
+    function = value if responses else value.get("function")
+    name = function.get("name") if isinstance(function, dict) else None
     if name not in names:
         raise invalid_request(
             f"Invalid value for 'tool_choice': function {name!r} is not among the declared tools {names!r}.",
@@ -162,6 +167,7 @@ _CHAT_BOOLEANS = frozenset(("stream", "logprobs", "parallel_tool_calls", "store"
 
 
 def validate_chat(body: Mapping[str, Any]) -> None:
+    conform(body, "CreateChatCompletionRequest")
     model_field(body)
     messages = body.get("messages")
     if messages is None:
@@ -256,6 +262,7 @@ def validate_chat(body: Mapping[str, Any]) -> None:
 
 
 def validate_responses(body: Mapping[str, Any]) -> None:
+    conform(body, "CreateResponse")
     model_field(body)
     raw = body.get("input")
     if raw is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -130,6 +130,32 @@ async def speech(request: Request) -> Response:
     return Response(reply.content or b"", media_type=reply.media_type, headers=dict(answer.headers))
 
 
+def _form_fields(form: FormData, *, skip: tuple[str, ...]) -> dict[str, Any]:
+    """A multipart form's text fields; 400 for one sent twice or sent as a file (a scalar
+    field of the request schema is one string, and only the ``skip`` fields may differ)."""
+    fields: dict[str, Any] = {}
+    for name in dict.fromkeys(form.keys()):
+        if name in skip:
+            continue
+        values = form.getlist(name)
+        if len(values) > 1:
+            raise invalid_request(
+                f"Invalid type for '{name}': expected one value, but the form sends it "
+                f"{len(values)} times.",
+                name,
+                "invalid_type",
+            )
+        if not isinstance(values[0], str):
+            raise invalid_request(
+                f"Invalid type for '{name}': expected a string, but got a file "
+                f"({values[0].filename!r:.60}).",
+                name,
+                "invalid_type",
+            )
+        fields[name] = values[0]
+    return fields
+
+
 async def transcriptions(request: Request) -> Response:
     principal = await gateway_of(request).authenticate(request.headers.get("authorization"))
     content_type = request.headers.get("content-type", "")
@@ -150,14 +176,18 @@ async def transcriptions(request: Request) -> Response:
         raise invalid_request(
             "Missing required parameter: 'file'.", "file", "missing_required_parameter"
         )
-    fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     # The SDK sends array fields in bracket form: timestamp_granularities[]=word (one per value).
-    granularities = [
-        *form.getlist("timestamp_granularities[]"),
-        *form.getlist("timestamp_granularities"),
-    ]
-    fields.pop("timestamp_granularities[]", None)
-    fields["timestamp_granularities"] = [g for g in granularities if isinstance(g, str)]
+    arrays = ("timestamp_granularities[]", "timestamp_granularities")
+    fields: dict[str, Any] = _form_fields(form, skip=("file", *arrays))
+    granularities = [*form.getlist(arrays[0]), *form.getlist(arrays[1])]
+    if any(not isinstance(g, str) for g in granularities):
+        raise invalid_request(
+            "Invalid type for 'timestamp_granularities': expected strings, but got a file.",
+            "timestamp_granularities",
+            "invalid_type",
+        )
+    if granularities:
+        fields["timestamp_granularities"] = granularities
     if "temperature" in fields:
         try:
             fields["temperature"] = float(fields["temperature"])
@@ -167,7 +197,9 @@ async def transcriptions(request: Request) -> Response:
                 "temperature",
                 "invalid_type",
             ) from None
-    validate_transcription(fields)
+    # The upload stands for the binary `file` of CreateTranscriptionRequest (its name: the
+    # bytes themselves are judged by validate_audio_file).
+    validate_transcription({**fields, "file": file.filename or "audio"})
     data = await file.read()
     validate_audio_file(data)
     upload = Upload(file.filename or "audio", data, file.content_type or "application/octet-stream")
@@ -189,8 +221,14 @@ async def transcriptions(request: Request) -> Response:
 async def videos_create(request: Request) -> Response:
     principal = await gateway_of(request).authenticate(request.headers.get("authorization"))
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form(max_files=2, max_fields=32)
-        body: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+        try:
+            form = await request.form(max_files=2, max_fields=32)
+        except (ValueError, KeyError, AssertionError) as exc:
+            raise invalid_request(
+                f"Malformed multipart body: {exc}", None, "invalid_multipart"
+            ) from None
+        # `input_reference` (an image) is its one file field (official CreateVideoMultipartBody).
+        body: dict[str, Any] = _form_fields(form, skip=("input_reference",))
     else:
         body = await read_json(request)
     body.setdefault("model", "sora-2")

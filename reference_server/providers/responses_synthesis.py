@@ -96,14 +96,16 @@ def _base(body: Mapping[str, Any], model: str, rid: str, created: int) -> dict[s
         "max_tool_calls": None,
         "model": model,
         "output": [],
-        "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        # The request's field is nullable (null: the default, true); the Response's is a plain
+        # boolean (spec Response.parallel_tool_calls), so null is never echoed.
+        "parallel_tool_calls": body.get("parallel_tool_calls") is not False,
         "previous_response_id": None,
         "reasoning": {"effort": None, "summary": None},
         "service_tier": "default",
         "store": False,  # stateless: nothing is stored, and we say so
         "temperature": body.get("temperature", 1.0),
         "text": body.get("text") or {"format": {"type": "text"}, "verbosity": "medium"},
-        "tool_choice": body.get("tool_choice", "auto"),
+        "tool_choice": body.get("tool_choice") or "auto",
         "tools": list(body.get("tools") or []),
         "top_p": body.get("top_p", 1.0),
         "truncation": "disabled",

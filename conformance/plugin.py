@@ -79,6 +79,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--parity-seed", type=int, default=None, metavar="N", help="seed of generated cases"
     )
     group.addoption(
+        "--parity-fuzz-requests",
+        type=int,
+        default=None,
+        metavar="N",
+        help="requests the deep level's fuzz run may send (default 400)",
+    )
+    group.addoption(
         "--parity-report-dir",
         default=None,
         metavar="DIR",
@@ -175,6 +182,7 @@ class _Suite:
             report_dir=opt("parity_report_dir"),
             max_requests=opt("parity_max_requests"),
             seed=opt("parity_seed"),
+            fuzz_requests=opt("parity_fuzz_requests"),
             concurrency=1,
             check_timeout=120.0,
         )
@@ -205,6 +213,7 @@ class _Suite:
             models=settings.pins,
             max_requests=settings.max_requests,
             seed=settings.seed,
+            fuzz_requests=settings.fuzz_requests,
         )
         self._session = RunSession(target, skip=settings.skip)
         self.report_dir = settings.report_dir

@@ -38,6 +38,8 @@ class Target:
     # Seed of the generated (fuzz and property) cases; None: a fresh one, shown in the report so
     # `parity check --level deep --seed N` replays the run.
     seed: int | None = None
+    # Requests the schema-driven fuzz run may send (deep level); None: its default budget.
+    fuzz_requests: int | None = None
 
     @property
     def origin(self) -> str:

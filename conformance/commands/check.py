@@ -100,6 +100,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed", type=int, metavar="N", help="seed of generated cases (deep level), to replay"
     )
     parser.add_argument(
+        "--fuzz-requests",
+        type=int,
+        metavar="N",
+        help="requests the deep level's schema-driven fuzz run may send (default 400); its "
+        "examples per operation and time cap grow with it (raise --check-timeout to match)",
+    )
+    parser.add_argument(
         "--concurrency", type=int, default=4, metavar="N", help="checks run at once (default 4)"
     )
     parser.add_argument(
@@ -125,6 +132,7 @@ class Settings:
     report_dir: Path | None
     max_requests: int | None
     seed: int | None
+    fuzz_requests: int | None
     concurrency: int
     check_timeout: float
 
@@ -163,6 +171,8 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
     api_key = args.api_key or env.get("PARITY_API_KEY") or env.get("OPENAI_API_KEY") or None
     if args.max_requests is not None and args.max_requests < 1:
         raise UsageError(f"--max-requests must be at least 1, got {args.max_requests!r}")
+    if args.fuzz_requests is not None and args.fuzz_requests < 1:
+        raise UsageError(f"--fuzz-requests must be at least 1, got {args.fuzz_requests!r}")
     if args.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency!r}")
     if args.check_timeout <= 0:
@@ -178,6 +188,7 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         report_dir=Path(args.report_dir) if args.report_dir else None,
         max_requests=args.max_requests,
         seed=args.seed,
+        fuzz_requests=args.fuzz_requests,
         concurrency=args.concurrency,
         check_timeout=args.check_timeout,
     )
@@ -239,6 +250,7 @@ def run(args: argparse.Namespace) -> int:
         models=settings.pins,
         max_requests=settings.max_requests,
         seed=settings.seed,
+        fuzz_requests=settings.fuzz_requests,
     )
     progress = Progress(total=len(specs), target=target)
     try:

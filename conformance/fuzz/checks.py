@@ -64,12 +64,21 @@ class _Budgeted(Protocol):
 
 def _settings(ctx: CheckContext) -> FuzzSettings:
     defaults = FuzzSettings()
+    wanted = ctx.target.fuzz_requests or defaults.max_requests
     remaining = ctx.client.remaining if isinstance(ctx.client, _Budgeted) else None
-    if remaining is None:
-        return defaults
-    if remaining < 1:
+    if remaining is not None and remaining < 1:
         raise CheckSkipped("request budget spent before the fuzz run; raise --max-requests")
-    return FuzzSettings(max_requests=min(defaults.max_requests, remaining))
+    requests = wanted if remaining is None else min(wanted, remaining)
+    if wanted <= defaults.max_requests:
+        return FuzzSettings(max_requests=requests)
+    # A bigger request budget is useless if the per-operation example cap or the clock stops
+    # the run first: both grow in proportion (20 examples and 45 s per 400 requests).
+    scale = wanted / defaults.max_requests
+    return FuzzSettings(
+        max_requests=requests,
+        max_examples=round(defaults.max_examples * scale),
+        max_time=round(defaults.max_time * scale),
+    )
 
 
 async def _make_report(ctx: CheckContext) -> FuzzReport:

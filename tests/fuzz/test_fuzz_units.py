@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conformance.fuzz.document import Deviations, load_document, prepare_document
@@ -169,3 +171,29 @@ def test_session_gives_transcriptions_a_readable_audio_file() -> None:
         assert audio.getnchannels() == 1
         assert audio.getnframes() > 0
     assert not _swap_audio({"model": "m", "file": "not bytes"})
+
+
+def test_fuzz_requests_option_scales_examples_and_time_with_the_budget() -> None:
+    from types import SimpleNamespace
+
+    from conformance.fuzz.checks import _settings
+
+    def settings(fuzz_requests: int | None) -> FuzzSettings:
+        ctx: Any = SimpleNamespace(
+            target=SimpleNamespace(fuzz_requests=fuzz_requests), client=SimpleNamespace()
+        )
+        return _settings(ctx)
+
+    default = settings(None)
+    assert settings(100).max_requests == 100
+    assert settings(100).max_examples == default.max_examples
+    big = settings(default.max_requests * 5)
+    assert big.max_requests == default.max_requests * 5
+    assert big.max_examples == default.max_examples * 5
+    assert big.max_time == default.max_time * 5
+
+
+def test_fuzz_requests_must_be_positive() -> None:
+    from conformance.cli import main
+
+    assert main(["check", "--base-url", "http://127.0.0.1:9/v1", "--fuzz-requests", "0"]) == 2

@@ -131,11 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    control_key = (
-        args.control_key
-        or os.environ.get("PARITY_UPSTREAM_CONTROL_KEY")
-        or "sk-parity-control-" + secrets.token_urlsafe(18)
-    )
+    given = args.control_key or os.environ.get("PARITY_UPSTREAM_CONTROL_KEY")
+    control_key = given or "sk-parity-control-" + secrets.token_urlsafe(18)
     try:
         settings = UpstreamSettings(
             name=args.name,
@@ -161,8 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     upstream = create_upstream_app(settings)
     print(f"parity upstream {settings.name}: http://{args.host}:{port}/v1", flush=True)
     print(f"control: http://{args.host}:{port}/_parity/", flush=True)
-    # Printed once at start, as `serve` prints the demo key: the operator needs it for drills.
-    print(f"control key: {control_key}", flush=True)
+    # A generated key is printed once at start (the operator needs it for drills); a key the
+    # operator chose is never echoed into logs.
+    shown = "(as given by --control-key / PARITY_UPSTREAM_CONTROL_KEY)" if given else control_key
+    print(f"control key: {shown}", flush=True)
     uvicorn.run(
         upstream.app,
         host=args.host,

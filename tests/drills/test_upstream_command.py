@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -24,7 +25,8 @@ def test_upstream_refuses_a_non_loopback_bind_without_the_flag() -> None:
 
 def test_upstream_prints_its_url_and_control_key_and_serves() -> None:
     argv = [sys.executable, "-m", "reference_server", "upstream", "--port", "0", "--name", "p1"]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    env = {k: v for k, v in os.environ.items() if k != "PARITY_UPSTREAM_CONTROL_KEY"}
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert process.stdout is not None
         url = process.stdout.readline().split(": ", 1)[1].strip()
@@ -59,3 +61,18 @@ def test_upstream_settings_reject_bad_values(capsys: pytest.CaptureFixture[str])
         UpstreamSettings(control_key="k", itl_ms=-1)
     assert main(["--output-tokens", "0", "--control-key", "k"]) == 2
     assert "output_tokens" in capsys.readouterr().err
+
+
+def test_upstream_never_echoes_a_control_key_the_operator_chose() -> None:
+    secret = "sk-parity-control-chosen-by-operator"
+    argv = [sys.executable, "-m", "reference_server", "upstream", "--port", "0"]
+    env = {**os.environ, "PARITY_UPSTREAM_CONTROL_KEY": secret}
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert lines[2].startswith("control key: (as given by")
+    assert not any(secret in line for line in lines)

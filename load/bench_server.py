@@ -3,7 +3,10 @@
 Measures, each server under uvicorn + httptools, one worker, in its own subprocess:
 
 1. non-stream chat requests/s and p50/p99 latency of the reference server (synthetic provider,
-   zero latency) vs a minimal Starlette app returning a fixed chat body (the ceiling), driven by
+   zero latency), with its controls off (``controls: {enabled: false}``: keys only) and with
+   the default config (every request authenticated, metered and settled in the SQLite
+   ledger), vs a minimal Starlette app returning a fixed chat body (the ceiling), each ratio
+   to the ceiling reported, driven by
    ``wrk`` (C, a separate process; falls back to an asyncio httpx client process if ``wrk`` is
    missing, which is then likely the bottleneck and says so);
 2. the time to first byte of a chat stream through the ``openai`` passthrough provider vs
@@ -109,12 +112,14 @@ def _process(
 
 
 @contextmanager
-def _reference(config: str | None = None) -> Iterator[tuple[str, int]]:
+def _reference(
+    config: str | None = None, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     port = _port()
     args = [sys.executable, "-m", "reference_server", "serve", "--port", str(port)]
     if config:
         args += ["--config", config]
-    with _process(args, f"http://127.0.0.1:{port}/api/models") as proc:
+    with _process(args, f"http://127.0.0.1:{port}/api/models", env) as proc:
         yield f"http://127.0.0.1:{port}", proc.pid
 
 
@@ -327,32 +332,56 @@ def _merge(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
+# The three servers of part 1, in the order they are reported.
+_SERVERS = (
+    ("bare", "bare Starlette, fixed body (the ceiling)"),
+    ("reference_no_controls", "reference, controls: {enabled: false}"),
+    ("reference", "reference, default config (metered, SQLite ledger)"),
+)
+
+
 def _throughput(args: argparse.Namespace, results: dict[str, Any]) -> None:
     rounds = 3
     print(
         f"1. non-stream chat, {args.connections} connections, {rounds} interleaved rounds of "
         f"{args.duration}s per server (medians), one worker each"
     )
-    runs: dict[str, list[dict[str, float]]] = {"bare": [], "reference": []}
-    with _bare() as (bare_url, bare_pid), _reference() as (ref_url, ref_pid):
-        _load(bare_url, bare_pid, 1, args.connections)  # warm-up
-        _load(ref_url, ref_pid, 1, args.connections)
-        for _ in range(rounds):  # interleaved, so both see the same machine
-            runs["bare"].append(_load(bare_url, bare_pid, args.duration, args.connections))
-            runs["reference"].append(_load(ref_url, ref_pid, args.duration, args.connections))
-    bare, ref = _merge(runs["bare"]), _merge(runs["reference"])
-    results["bare"], results["reference"] = bare, ref
-    results["throughput_ratio"] = ref["rps"] / bare["rps"]
-    results["cpu_ratio"] = bare["cpu_us_per_request"] / ref["cpu_us_per_request"]
-    for name, r in (("bare", bare), ("reference", ref)):
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in _SERVERS}
+    with tempfile.TemporaryDirectory(prefix="parity-bench-") as tmp:
+        static = Path(tmp) / "no-controls.json"
+        static.write_text(json.dumps({"controls": {"enabled": False}}))  # JSON is YAML
+        # A fresh ledger for the default config (not the working directory's .parity/).
+        ledger = {"PARITY_CONTROLS_DB": str(Path(tmp) / "controls.db")}
+        with (
+            _bare() as ceiling,
+            _reference(str(static)) as no_controls,
+            _reference(env=ledger) as metered,
+        ):
+            servers = {"bare": ceiling, "reference_no_controls": no_controls, "reference": metered}
+            for url, pid in servers.values():  # warm-up
+                _load(url, pid, 1, args.connections)
+            for _ in range(rounds):  # interleaved, so all see the same machine
+                for name, (url, pid) in servers.items():
+                    runs[name].append(_load(url, pid, args.duration, args.connections))
+    merged = {name: _merge(values) for name, values in runs.items()}
+    results.update(merged)
+    bare = merged["bare"]
+    for name, label in _SERVERS:
+        r = merged[name]
         print(
-            f"   {name:<10} {r['rps']:>9.0f} req/s   p50 {r['p50_ms']:.2f} ms   p99 {r['p99_ms']:.2f} ms"
-            f"   server CPU {r['cpu_us_per_request']:.0f} us/request   non-2xx {r['non_2xx']:.0f}"
+            f"   {label:<52} {r['rps']:>7.0f} req/s   p50 {r['p50_ms']:.2f} ms   "
+            f"p99 {r['p99_ms']:.2f} ms   server CPU {r['cpu_us_per_request']:.0f} us/request   "
+            f"non-2xx {r['non_2xx']:.0f}"
         )
-    print(
-        f"   reference / bare: {results['throughput_ratio']:.2f} by req/s; "
-        f"{results['cpu_ratio']:.2f} by server CPU per request (target >= 0.33)"
-    )
+    for name, label in _SERVERS[1:]:
+        r = merged[name]
+        suffix = "" if name == "reference" else "_no_controls"
+        results[f"throughput_ratio{suffix}"] = r["rps"] / bare["rps"]
+        results[f"cpu_ratio{suffix}"] = bare["cpu_us_per_request"] / r["cpu_us_per_request"]
+        print(
+            f"   {label} / bare: {results[f'throughput_ratio{suffix}']:.2f} by req/s; "
+            f"{results[f'cpu_ratio{suffix}']:.2f} by server CPU per request (target >= 0.33)"
+        )
 
 
 def _passthrough_ttfb(args: argparse.Namespace, results: dict[str, Any]) -> None:

@@ -44,6 +44,7 @@ _AUDIO_TAGS = {
     "speech": ("speech", "audio_speech"),
     "transcriptions": ("transcription", "audio_transcription"),
 }
+_ALL_AUDIO_TAGS = frozenset(t for values in _AUDIO_TAGS.values() for t in values)
 _OWNER_BY_PREFIX = (
     ("claude", "anthropic"),
     ("monday", "monday"),
@@ -86,12 +87,10 @@ def resolve(settings: Settings, model: Any, endpoint: str) -> ModelEntry:
         raise model_not_found(model)
     categories = CATEGORY_ENDPOINTS[endpoint]
     tags = _AUDIO_TAGS.get(endpoint)
-    audio_tags = {t for values in _AUDIO_TAGS.values() for t in values} & set(entry.supports)
     # An audio model serves speech / transcriptions by its supports[] tags; with neither tag
     # it serves both (spec/catalog.yaml, x-audio-supports-endpoints).
-    if entry.category not in categories or (
-        tags is not None and audio_tags and not audio_tags & set(tags)
-    ):
+    audio_tags = _ALL_AUDIO_TAGS.intersection(entry.supports) if tags is not None else None
+    if entry.category not in categories or (audio_tags and not audio_tags.intersection(tags or ())):
         raise invalid_request(
             f"The model {model!r} (category {entry.category!r}) does not serve the {endpoint} endpoint; "
             f"use a model of category {', '.join(repr(c) for c in categories)}.",

@@ -250,7 +250,14 @@ class Gateway:
 
 
 def _for(call: Call, deployment: Deployment) -> Call:
-    return Call(call.endpoint, deployment.model, call.body, call.upload, call.request_id)
+    return Call(
+        call.endpoint,
+        deployment.model,
+        call.body,
+        call.upload,
+        call.request_id,
+        call.prompt_tokens,
+    )
 
 
 async def _aclose(items: AsyncIterator[dict[str, Any]]) -> None:

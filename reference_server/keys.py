@@ -10,6 +10,7 @@ Must not: do I/O, or keep or log a secret.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Literal
@@ -29,6 +30,9 @@ __all__ = [
 CONSUME_SCOPE = "ai:consume"
 ADMIN_SCOPE = "admin"
 SCOPES: tuple[str, ...] = (CONSUME_SCOPE, ADMIN_SCOPE)
+# A SHA-256 hex digest as ``controls.hash_key`` writes it (one C-level match per record: records
+# are built on key lookups, so this stays off the request path's profile).
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +50,7 @@ class KeyRecord:
     source: Literal["config", "admin"] = "admin"
 
     def __post_init__(self) -> None:
-        if len(self.key_sha256) != 64 or any(c not in "0123456789abcdef" for c in self.key_sha256):
+        if _DIGEST.fullmatch(self.key_sha256) is None:
             raise ValueError(f"key {self.id!r}: secret_sha256 must be 64 lowercase hex digits")
         # Config keys may carry any scope strings (the gateway checks only the ones it knows);
         # the admin API restricts new keys to SCOPES.

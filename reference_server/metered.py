@@ -3,7 +3,9 @@
 Per request (each step one atomic store operation, run off the event loop):
 
 1. ``authenticate``: bearer key -> SHA-256 -> key record in the store (so keys created through the
-   admin API on one worker authenticate on all); the admin key is compared in constant time.
+   admin API on one worker authenticate on all, and a revoked key fails on all from the next
+   request: the SQLite store's key cache is checked against the store's key generation on every
+   lookup); the admin key is compared in constant time.
 2. ``admit``: GCRA requests/tokens limits and budget reservations (key, owner) in one atomic
    step: all pass or nothing changes. Refusals: 429 ``rate_limit_exceeded`` (type ``requests`` or
    ``tokens``, as OpenAI sends) with ``Retry-After``; 429 ``insufficient_quota`` without

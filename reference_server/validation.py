@@ -228,9 +228,10 @@ def validate_chat(body: Mapping[str, Any]) -> None:
                 "invalid_value",
             )
     for name, values in _CHAT_ENUMS.items():
-        choice(body, name, values)
-    names = _tools(body)
-    _tool_choice(body, names)
+        if name in body:
+            choice(body, name, values)
+    if "tools" in body or "tool_choice" in body:
+        _tool_choice(body, _tools(body))
     fmt = object_field(body, "response_format")
     if fmt is not None:
         choice(fmt, "type", ("text", "json_object", "json_schema"))

@@ -50,7 +50,7 @@ async def chat_completions(request: Request) -> Response:
         max_output_tokens=limit,
         streaming=streaming,
     )
-    call = Call("chat", entry.name, body, None, rid)
+    call = Call("chat", entry.name, body, None, rid, prompt_tokens)
     rename = asked if gateway.settings.server.response_model == "asked" else None
     if streaming:
         stream = await gateway.open_stream(ticket, entry, call)

@@ -49,6 +49,9 @@ class Call:
     body: Mapping[str, Any]  # validated request fields (JSON body or form fields)
     upload: Upload | None = None
     request_id: str = ""
+    # The gateway's count of the prompt's tokens (chat), which it made to admit the request:
+    # a provider that reports usage itself uses it rather than counting the prompt again.
+    prompt_tokens: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,11 +137,19 @@ def _cut_at_stop(text: str, stop: Any) -> str:
 
 
 def plan_chat(
-    body: Mapping[str, Any], model: str, *, created: int, request_id: str, output_tokens: int
+    body: Mapping[str, Any],
+    model: str,
+    *,
+    created: int,
+    request_id: str,
+    output_tokens: int,
+    prompt_tokens: int | None = None,
 ) -> ChatPlan:
+    """``prompt_tokens``: the caller's count of this body's prompt (counted here if None)."""
     messages: list[Mapping[str, Any]] = list(body.get("messages") or [])
     base_seed = seed_of(model, messages, body.get("tools"), body.get("response_format"))
-    prompt_tokens = message_tokens(messages, prompt_extras(body))
+    if prompt_tokens is None:
+        prompt_tokens = message_tokens(messages, prompt_extras(body))
     limit = body.get("max_completion_tokens")
     if limit is None:
         limit = body.get("max_tokens")

@@ -47,14 +47,16 @@ class SyntheticProvider:
         self.name = settings.name
         self.settings = settings
         self._rng = random.Random(settings.faults.seed)
+        # Read once: the common synthetic provider injects nothing, and every call asks.
+        self._faulty = settings.faults.any
 
     async def aclose(self) -> None:
         return None
 
     def _draw(self) -> Fault:
-        faults = self.settings.faults
-        if not faults.any:
+        if not self._faulty:
             return "none"
+        faults = self.settings.faults
         roll = self._rng.random()
         for kind, rate in (
             ("error", faults.error_rate),
@@ -101,7 +103,8 @@ class SyntheticProvider:
             await asyncio.sleep(total / 1000)
 
     async def complete(self, call: Call) -> Reply:
-        await self._before_first_byte(self._draw(), streaming=False)
+        if self._faulty:
+            await self._before_first_byte(self._draw(), streaming=False)
         body, model, rid = call.body, call.model, call.request_id
         if call.endpoint == "chat":
             plan = plan_chat(
@@ -110,6 +113,7 @@ class SyntheticProvider:
                 created=int(time.time()),
                 request_id=rid,
                 output_tokens=self.settings.output_tokens,
+                prompt_tokens=call.prompt_tokens,
             )
             per = self.settings.tokens_per_chunk
             await self._pace(max((len(c.tokens) + per - 1) // per for c in plan.choices))
@@ -199,6 +203,7 @@ class SyntheticProvider:
                 created=int(time.time()),
                 request_id=call.request_id,
                 output_tokens=self.settings.output_tokens,
+                prompt_tokens=call.prompt_tokens,
             )
             items = stream_chunks(plan, per)
             content = set()

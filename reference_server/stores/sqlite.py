@@ -15,6 +15,12 @@ anything that would wait runs on one dedicated thread per store, where lock wait
 processes are bounded by ``busy_timeout``; past it the call raises StoreUnavailableError
 (fail closed).
 
+The hot path: ``key_by_hash`` answers a known key from a per-process cache after one read of
+the key generation (bumped by trigger with every change to ``keys``, so a revocation on any
+worker counts from the next lookup: no stale window), and ``admit`` with no limit or budget to
+take skips its transaction (it could change nothing) unless the periodic sweep of stale holds
+is due; a request on such a key costs that one read and the settlement's write transaction.
+
 Must not: know about HTTP or the request flow.
 """
 
@@ -43,6 +49,7 @@ from reference_server.stores.base import (
 )
 from reference_server.stores.sqlite_rows import (
     GROUP_SQL,
+    KEY_GENERATION_SQL,
     SCHEMA,
     finish_hold,
     key_record,
@@ -58,6 +65,7 @@ _SWEEP_EVERY_S = 30.0
 # The longest the event loop may wait on SQLite inline before the call moves to the thread.
 _INLINE_BUSY_S = 0.005
 _CHECKPOINT_EVERY = 200  # inline writes between WAL checkpoints (run on the store's thread)
+_KEY_CACHE_SIZE = 4096  # key records cached per process (the cache empties when it is full)
 
 
 class SqliteStore:
@@ -79,6 +87,10 @@ class SqliteStore:
         self._inline_writes = 0
         self._checkpoint: asyncio.Future[None] | None = None
         self._last_sweep = 0.0
+        # Key records by digest, valid while the file's key generation is the one read with
+        # them (sqlite_rows.SCHEMA: every change to `keys` bumps it, by trigger).
+        self._keys: dict[str, KeyRecord] = {}
+        self._keys_generation: int | None = None
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -222,6 +234,10 @@ class SqliteStore:
         sweep = request.now - self._last_sweep > _SWEEP_EVERY_S
         if sweep:
             self._last_sweep = request.now
+        elif not request.rates and not request.budgets:
+            # Nothing to take: decide_admission admits and changes no state, so the
+            # transaction would only lock, read nothing and commit nothing.
+            return AdmitOutcome("ok", ())
 
         def work(conn: sqlite3.Connection) -> AdmitOutcome:
             if sweep:
@@ -328,9 +344,30 @@ class SqliteStore:
         )
 
     async def key_by_hash(self, digest: str) -> KeyRecord | None:
+        """The key with this digest. One read of the key generation answers a repeated
+        lookup from this process's cache, so a key revoked or changed by any process (or
+        any writer of the file) is seen by the very next lookup, on every worker."""
+
         def work(conn: sqlite3.Connection) -> KeyRecord | None:
+            if conn is not self._inline_conn:  # on the store's thread: the cache is the loop's
+                found = conn.execute("SELECT * FROM keys WHERE key_sha256=?", (digest,))
+                row = found.fetchone()
+                return key_record(row) if row else None
+            generation = conn.execute(KEY_GENERATION_SQL).fetchone()[0]
+            if generation != self._keys_generation:
+                self._keys.clear()
+                self._keys_generation = generation
+            elif digest in self._keys:
+                return self._keys[digest]
+            # Read after the generation: the row is at least as new as the generation it is
+            # cached under (a change in between bumps it again, and the next lookup rereads).
             found = conn.execute("SELECT * FROM keys WHERE key_sha256=?", (digest,)).fetchone()
-            return key_record(found) if found else None
+            if found is None:
+                return None  # not cached: a refused key must not grow the cache
+            if len(self._keys) >= _KEY_CACHE_SIZE:
+                self._keys.clear()
+            record = self._keys[digest] = key_record(found)
+            return record
 
         return await self._run(work, write=False)
 

@@ -16,7 +16,15 @@ from reference_server import budgets
 from reference_server.keys import KeyRecord
 from reference_server.ledger import GroupBy
 
-__all__ = ["GROUP_SQL", "SCHEMA", "finish_hold", "key_record", "key_row", "sweep_expired"]
+__all__ = [
+    "GROUP_SQL",
+    "KEY_GENERATION_SQL",
+    "SCHEMA",
+    "finish_hold",
+    "key_record",
+    "key_row",
+    "sweep_expired",
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS keys (
@@ -46,7 +54,21 @@ CREATE TABLE IF NOT EXISTS ledger (
 );
 CREATE INDEX IF NOT EXISTS ledger_key ON ledger (key_id);
 CREATE INDEX IF NOT EXISTS ledger_owner ON ledger (owner);
+CREATE TABLE IF NOT EXISTS key_generation (
+    id INTEGER PRIMARY KEY CHECK (id = 0), value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO key_generation VALUES (0, 0);
+CREATE TRIGGER IF NOT EXISTS keys_inserted AFTER INSERT ON keys
+    BEGIN UPDATE key_generation SET value = value + 1; END;
+CREATE TRIGGER IF NOT EXISTS keys_updated AFTER UPDATE ON keys
+    BEGIN UPDATE key_generation SET value = value + 1; END;
+CREATE TRIGGER IF NOT EXISTS keys_deleted AFTER DELETE ON keys
+    BEGIN UPDATE key_generation SET value = value + 1; END;
 """
+# Every change to ``keys`` (admin API, config seeding, or any other writer of the file) bumps
+# ``key_generation`` in the same transaction, by trigger: a process may answer key lookups from
+# its own cache for as long as the generation it read with them is still the current one.
+KEY_GENERATION_SQL = "SELECT value FROM key_generation"
 
 GROUP_SQL: dict[GroupBy, str] = {
     "model": "model_asked",

@@ -63,6 +63,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         help="closed loop: users started per second (default: all at once)",
     )
+    parser.add_argument(
+        "--start-jitter",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="closed loop: each user waits a random 0..SECONDS before its first request, so "
+        "equal-length streams do not stay in lockstep (default 0)",
+    )
     parser.add_argument("--duration", default="60s", help="run length, e.g. 30s, 5m (default 60s)")
     parser.add_argument("--model", action="append", help="chat model (repeatable)")
     parser.add_argument("--embedding-model", default="text-embedding-3-small")
@@ -198,6 +206,8 @@ def _validate(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError(str(exc)) from None
     if args.users is not None and args.users < 1:
         raise UsageError(f"--users must be at least 1, got {args.users!r}")
+    if not 0 <= args.start_jitter <= 600:
+        raise UsageError(f"--start-jitter must be 0..600 seconds, got {args.start_jitter!r}")
     if args.max_tokens < 1:
         raise UsageError(f"--max-tokens must be at least 1, got {args.max_tokens!r}")
     if scenario.baseline and not args.baseline_model:
@@ -380,6 +390,8 @@ def _locust_command(
         f"{plan['duration']:g}",
         "--parity-seed",
         str(args.seed),
+        "--parity-start-jitter",
+        f"{args.start_jitter:g}",
     ]
     if plan["steps"]:
         stage = plan["duration"] / len(plan["steps"])

@@ -44,6 +44,7 @@ _MESSAGE = "parity_records"
 _REAL_SELECT = monkey.get_original("select", "select")
 _LAG_PROBE_S = 0.05
 _FLUSH_EVERY = 2000
+_EXHAUSTED_PAUSE_S = 0.1
 
 
 def _add_options(parser: Any) -> None:
@@ -62,6 +63,9 @@ def _add_options(parser: Any) -> None:
     group.add_argument("--parity-report-dir", default="reports/locust-load")
     group.add_argument("--parity-timeout", type=float, default=60.0, help="per request, seconds")
     group.add_argument("--parity-seed", type=int, default=0)
+    group.add_argument(
+        "--parity-start-jitter", type=float, default=0.0, help="random delay before a user starts"
+    )
     group.add_argument(
         "--parity-processes", type=int, default=1, help="load processes sharing --parity-rate"
     )
@@ -275,6 +279,12 @@ class ParityUser(User):
         if secret:
             self.headers["Authorization"] = f"Bearer {secret}"
         self.rng = random.Random(h.options.parity_seed * 100003 + os.getpid() * 1009 + self.index)
+        # Locust starts users in bursts; streams of equal length then keep them in lockstep, so
+        # every cycle the target meets all requests at once and queues them (a load pattern, not
+        # a latency of the target or of this harness). A random start offset spreads them.
+        jitter = getattr(h.options, "parity_start_jitter", 0.0)
+        if jitter > 0:
+            gevent.sleep(self.rng.uniform(0.0, jitter))
 
     def on_stop(self) -> None:
         self.http.close()
@@ -306,6 +316,11 @@ class ParityUser(User):
         )
         h.records.append(record)
         error = record["error"]
+        if error == "insufficient_quota":
+            # OpenAI's quota error is final (the official SDK does not retry it), so a client
+            # pauses rather than spin: a refusal takes microseconds, and hammering an exhausted
+            # key only saturates this process and invalidates the run.
+            gevent.sleep(_EXHAUSTED_PAUSE_S)
         self.environment.events.request.fire(
             request_type=kind,
             name=model,

@@ -212,6 +212,11 @@ class SyntheticProvider:
             listed = list(items)
             cut, items = len(listed) // 2, iter(listed)
         ttft, itl = self.settings.ttft_ms / 1000, self.settings.itl_ms / 1000
+        # Content is due on a schedule (role chunk + ttft, then every itl), not after a sleep
+        # per chunk: per-chunk sleeps add every write's time and every timer's overshoot to the
+        # next gap, so a long stream drifts late and the configured latency is not the served one.
+        loop = asyncio.get_running_loop()
+        due = loop.time() + ttft
         first_content = True
         for position, item in enumerate(items):
             if position == cut and position > 0:
@@ -220,10 +225,12 @@ class SyntheticProvider:
                 )
             is_content = item.get("type") in content if content else _has_content(item)
             if is_content:
-                delay = ttft if first_content else itl
+                if not first_content:
+                    due += itl
                 first_content = False
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                wait = due - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
             yield item
 
 

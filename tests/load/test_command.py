@@ -117,8 +117,9 @@ def test_command_saturated_client_exits_3(fake_target: str, tmp_path: Path) -> N
         (("--scenario", "chat", "--duration", "soon"), "malformed duration 'soon'"),
         (("--scenario", "fallback"), "needs --baseline-model"),
         (("--scenario", "budget"), "needs --admin-key or PARITY_ADMIN_KEY"),
+        (("--scenario", "chat", "--start-jitter", "-1"), "--start-jitter must be 0..600 seconds"),
     ],
-    ids=["scenario", "slo", "duration", "fallback-baseline", "budget-admin"],
+    ids=["scenario", "slo", "duration", "fallback-baseline", "budget-admin", "start-jitter"],
 )
 def test_command_bad_input_is_one_line_exit_2(
     fake_target: str, args: tuple[str, ...], message: str

@@ -6,11 +6,14 @@ Must not: hold routing or billing rules (``gateway.py``), or encode stream frame
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from reference_server.catalog import ABSENT, resolve
+from reference_server.config import ModelEntry
+from reference_server.controls import Ticket
 from reference_server.endpoints.http import (
     gateway_of,
     json_response,
@@ -19,6 +22,7 @@ from reference_server.endpoints.http import (
     sse_headers,
 )
 from reference_server.errors import GatewayError
+from reference_server.gateway import Gateway, OpenStream
 from reference_server.providers.base import Call
 from reference_server.providers.chat_synthesis import prompt_extras
 from reference_server.providers.responses_synthesis import input_messages
@@ -52,30 +56,27 @@ async def chat_completions(request: Request) -> Response:
     )
     call = Call("chat", entry.name, body, None, rid, prompt_tokens)
     rename = asked if gateway.settings.server.response_model == "asked" else None
-    if streaming:
-        stream = await gateway.open_stream(ticket, entry, call)
-        options = body.get("stream_options") or {}
-        headers = sse_headers(ticket.headers, {"x-parity-deployment": stream.deployment.name})
-        return RelayResponse(
-            lambda: chat_sse(
-                gateway,
-                ticket,
-                stream,
-                model=rename,
-                include_usage=bool(options.get("include_usage")),
-                prompt_tokens=prompt_tokens,
-            ),
-            gateway=gateway,
-            ticket=ticket,
-            stream=stream,
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+
+    def frames(stream: OpenStream) -> AsyncIterator[bytes]:
+        return chat_sse(
+            gateway,
+            ticket,
+            stream,
+            model=rename,
+            include_usage=include_usage,
             prompt_tokens=prompt_tokens,
-            headers=headers,
         )
-    answer = await gateway.complete(ticket, entry, call)
-    payload = dict(answer.reply.body or {})
-    if rename is not None:
-        payload["model"] = rename
-    return json_response(payload, headers=answer.headers)
+
+    return await _answer(
+        gateway,
+        ticket,
+        entry,
+        call,
+        rename=rename,
+        prompt_tokens=prompt_tokens,
+        frames=frames if streaming else None,
+    )
 
 
 async def responses_create(request: Request) -> Response:
@@ -101,13 +102,38 @@ async def responses_create(request: Request) -> Response:
     )
     call = Call("responses", entry.name, body, None, rid)
     rename = asked if gateway.settings.server.response_model == "asked" else None
-    if streaming:
+
+    def frames(stream: OpenStream) -> AsyncIterator[bytes]:
+        return responses_sse(gateway, ticket, stream, model=rename, prompt_tokens=prompt_tokens)
+
+    return await _answer(
+        gateway,
+        ticket,
+        entry,
+        call,
+        rename=rename,
+        prompt_tokens=prompt_tokens,
+        frames=frames if streaming else None,
+    )
+
+
+async def _answer(
+    gateway: Gateway,
+    ticket: Ticket,
+    entry: ModelEntry,
+    call: Call,
+    *,
+    rename: str | None,
+    prompt_tokens: int,
+    frames: Callable[[OpenStream], AsyncIterator[bytes]] | None,
+) -> Response:
+    """Relay a stream through ``frames`` when the client asked for one, else answer once; both
+    report ``rename`` (when set) as the model."""
+    if frames is not None:
         stream = await gateway.open_stream(ticket, entry, call)
         headers = sse_headers(ticket.headers, {"x-parity-deployment": stream.deployment.name})
         return RelayResponse(
-            lambda: responses_sse(
-                gateway, ticket, stream, model=rename, prompt_tokens=prompt_tokens
-            ),
+            lambda: frames(stream),
             gateway=gateway,
             ticket=ticket,
             stream=stream,

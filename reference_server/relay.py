@@ -16,7 +16,6 @@ Must not: choose deployments (``gateway.py``) or read HTTP requests.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ import anyio
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from reference_server import json_codec
 from reference_server.controls import Ticket
 from reference_server.gateway import Gateway, OpenStream
 from reference_server.providers.base import ProviderError
@@ -32,12 +32,11 @@ from reference_server.providers.text import count_tokens
 __all__ = ["RelayResponse", "chat_sse", "responses_sse"]
 
 _DONE = b"data: [DONE]\n\n"
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 
 
 def _data(payload: Any) -> bytes:
-    return b"data: " + _dumps(payload).encode() + b"\n\n"
+    return b"data: " + json_codec.encode(payload) + b"\n\n"
 
 
 def _error_payload(error: ProviderError) -> dict[str, Any]:

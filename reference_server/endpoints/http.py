@@ -5,29 +5,28 @@ Must not: decide anything about models, keys or billing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import Response
 
+from reference_server import json_codec
 from reference_server.errors import invalid_request
 from reference_server.gateway import Gateway
 
 __all__ = [
     "REQUEST_ID_KEY",
+    "JSONBytesResponse",
     "gateway_of",
     "json_response",
+    "read_body",
     "read_json",
     "request_id",
     "sse_headers",
 ]
 
 REQUEST_ID_KEY = "parity.request_id"
-# No circular-reference bookkeeping: bodies are trees built per request (json.loads output and
-# fresh dicts), and the check costs ~15% of encoding a chat completion.
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
 
 
 def gateway_of(connection: HTTPConnection) -> Gateway:
@@ -40,8 +39,28 @@ def request_id(connection: HTTPConnection) -> str:
     return str(connection.scope.get(REQUEST_ID_KEY, ""))
 
 
+async def read_body(request: Request) -> bytes:
+    """The whole request body, as ``Request.body()`` returns it (and caches it for later reads).
+
+    Read from the ASGI messages directly: a JSON body nearly always arrives in one message, and
+    Starlette's ``body()`` gathers even that one through an async generator, a measurable part
+    of a synthetic completion's cost (load/bench_server.py).
+    """
+    chunks: list[bytes] = []
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":  # http.disconnect: the client went away
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    request._body = raw  # what Request.body() would cache, so a later read sees the same bytes
+    return raw
+
+
 async def read_json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    raw = await read_body(request)
     if not raw.strip():
         raise invalid_request(
             "We could not parse the JSON body of your request: the body is empty. "
@@ -50,7 +69,7 @@ async def read_json(request: Request) -> dict[str, Any]:
             "invalid_json",
         )
     try:
-        body = json.loads(raw)
+        body = json_codec.decode(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise invalid_request(
             f"We could not parse the JSON body of your request ({exc}). "
@@ -67,12 +86,30 @@ async def read_json(request: Request) -> dict[str, Any]:
     return body
 
 
+class JSONBytesResponse(Response):
+    """An encoded JSON body: the headers Starlette's ``Response`` would send, built directly."""
+
+    media_type = "application/json"
+
+    def __init__(
+        self, body: bytes, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.status_code = status
+        self.background = None
+        self.body = body
+        raw = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"application/json"),
+        ]
+        if headers:
+            raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.raw_headers = raw
+
+
 def json_response(
     payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
-    return Response(
-        _dumps(payload).encode(), status, headers=dict(headers or {}), media_type="application/json"
-    )
+    return JSONBytesResponse(json_codec.encode(payload), status, headers)
 
 
 def sse_headers(*parts: Mapping[str, str]) -> dict[str, str]:

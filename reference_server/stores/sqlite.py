@@ -19,7 +19,9 @@ The hot path: ``key_by_hash`` answers a known key from a per-process cache after
 the key generation (bumped by trigger with every change to ``keys``, so a revocation on any
 worker counts from the next lookup: no stale window), and ``admit`` with no limit or budget to
 take skips its transaction (it could change nothing) unless the periodic sweep of stale holds
-is due; a request on such a key costs that one read and the settlement's write transaction.
+is due; a request on such a key costs that one read and its share of a settlement
+transaction: settlements that arrive together are committed as one group (``settle``), each
+caller returning once its row is committed.
 
 Must not: know about HTTP or the request flow.
 """
@@ -29,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import sqlite3
@@ -91,6 +94,11 @@ class SqliteStore:
         # them (sqlite_rows.SCHEMA: every change to `keys` bumps it, by trigger).
         self._keys: dict[str, KeyRecord] = {}
         self._keys_generation: int | None = None
+        # True from a read of the generation to the end of that event loop iteration.
+        self._generation_current = False
+        # Settlements waiting for the next group commit, and the task committing them.
+        self._settling: list[tuple[LedgerRow, int, asyncio.Future[bool]]] = []
+        self._committer: asyncio.Future[None] | None = None
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -211,6 +219,10 @@ class SqliteStore:
             raise StoreUnavailableError(f"sqlite store {self._path!r}: {exc}") from exc
 
     async def close(self) -> None:
+        if self._committer is not None:  # let the settlements in flight commit first
+            with contextlib.suppress(Exception):
+                await self._committer
+
         def shut() -> None:
             if self._conn is not None:
                 self._conn.close()
@@ -285,35 +297,63 @@ class SqliteStore:
         return await self._run(work, write=True)
 
     async def settle(self, row: LedgerRow, tokens_used: int) -> bool:
-        def work(conn: sqlite3.Connection) -> bool:
-            inserted = conn.execute(
-                "INSERT OR IGNORE INTO ledger VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    row.request_id,
-                    row.key_id,
-                    row.owner,
-                    row.endpoint,
-                    row.model_asked,
-                    row.deployment,
-                    row.model_served,
-                    row.prompt_tokens,
-                    row.completion_tokens,
-                    row.units,
-                    row.credits_micro,
-                    row.outcome,
-                    int(row.streaming),
-                    row.started_at,
-                    row.first_byte_at,
-                    row.finished_at,
-                    row.settled_at,
-                ),
-            ).rowcount
-            if not inserted:
-                return False  # settled before: the ledger is never written twice
-            finish_hold(conn, row.request_id, row.settled_at, row.credits_micro, tokens_used)
-            return True
+        """Write the ledger row and settle its hold; True once committed, False if the row
+        was settled before. Settlements that arrive together share one transaction (group
+        commit); each caller still returns only after its own row is committed."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._settling.append((row, tokens_used, future))
+        if self._committer is None:
+            self._committer = asyncio.ensure_future(self._commit_settlements())
+        return await future
 
-        return await self._run(work, write=True)
+    async def _commit_settlements(self) -> None:
+        # Runs one loop iteration after the first settlement of a group arrives, so every
+        # request task that reached its settlement in the meantime joins the group; while a
+        # group is committing the next one gathers. A BEGIN IMMEDIATE ... COMMIT costs far more
+        # than the rows it writes, and durability is unchanged: nobody returns before commit.
+        try:
+            while self._settling:
+                group, self._settling = self._settling, []
+                try:
+                    await self._commit_group(group)
+                except Exception as exc:  # noqa: BLE001 (a bug: its callers get it; next group goes on)
+                    for _, _, future in group:
+                        _resolve(future, exc)
+                except BaseException as exc:  # cancelled (shutdown): nobody may wait forever
+                    for _, _, future in group:
+                        _resolve(future, exc)
+                    raise
+        finally:
+            self._committer = None
+            if self._settling:  # left behind by a cancellation: never wait forever
+                failed = StoreUnavailableError(f"sqlite store {self._path!r}: settlement aborted")
+                for _, _, future in self._settling:
+                    _resolve(future, failed)
+                self._settling = []
+
+    async def _commit_group(self, group: list[tuple[LedgerRow, int, asyncio.Future[bool]]]) -> None:
+        try:
+            results = await self._run(
+                functools.partial(_settle_rows, rows=[(r, t) for r, t, _ in group]), write=True
+            )
+        except StoreUnavailableError as exc:
+            if len(group) == 1:
+                _resolve(group[0][2], exc)
+                return
+            # One row's failure must not fail the others: settle each on its own.
+            for row, tokens_used, future in group:
+                try:
+                    done = await self._run(
+                        functools.partial(_settle_row, row=row, tokens_used=tokens_used),
+                        write=True,
+                    )
+                except StoreUnavailableError as single:
+                    _resolve(future, single)
+                else:
+                    _resolve(future, done)
+            return
+        for (_, _, future), done in zip(group, results, strict=True):
+            _resolve(future, done)
 
     async def release(self, request_id: str, now: float) -> None:
         await self._run(lambda c: finish_hold(c, request_id, now, None, 0), write=True)
@@ -322,6 +362,7 @@ class SqliteStore:
 
     async def seed_keys(self, records: Iterable[KeyRecord]) -> None:
         rows = [key_row(r) for r in records]
+        self._generation_current = False  # this process's own change counts at once
 
         def work(conn: sqlite3.Connection) -> None:
             # Config keys are the config's: re-seeding updates them (scopes, limits, secret).
@@ -338,6 +379,7 @@ class SqliteStore:
 
     async def put_key(self, record: KeyRecord) -> None:
         row = key_row(record)
+        self._generation_current = False
         await self._run(
             lambda c: c.execute("INSERT INTO keys VALUES(?,?,?,?,?,?,?,?,?,?,?)", row) and None,
             write=True,
@@ -346,7 +388,17 @@ class SqliteStore:
     async def key_by_hash(self, digest: str) -> KeyRecord | None:
         """The key with this digest. One read of the key generation answers a repeated
         lookup from this process's cache, so a key revoked or changed by any process (or
-        any writer of the file) is seen by the very next lookup, on every worker."""
+        any writer of the file) is refused for every request that arrives after the change
+        commits, on every worker.
+
+        The generation read serves the rest of the event loop iteration it was made in:
+        every request handled in that iteration arrived before the iteration's poll, so
+        before the read, and checking it against the state at the read is exact. The next
+        iteration (where requests that arrived later are handled) reads again."""
+        if self._generation_current:
+            record = self._keys.get(digest)
+            if record is not None:
+                return record
 
         def work(conn: sqlite3.Connection) -> KeyRecord | None:
             if conn is not self._inline_conn:  # on the store's thread: the cache is the loop's
@@ -354,6 +406,9 @@ class SqliteStore:
                 row = found.fetchone()
                 return key_record(row) if row else None
             generation = conn.execute(KEY_GENERATION_SQL).fetchone()[0]
+            if not self._generation_current:
+                self._generation_current = True
+                asyncio.get_running_loop().call_soon(self._generation_expires)
             if generation != self._keys_generation:
                 self._keys.clear()
                 self._keys_generation = generation
@@ -371,6 +426,9 @@ class SqliteStore:
 
         return await self._run(work, write=False)
 
+    def _generation_expires(self) -> None:
+        self._generation_current = False
+
     async def key_by_id(self, key_id: str) -> KeyRecord | None:
         def work(conn: sqlite3.Connection) -> KeyRecord | None:
             found = conn.execute("SELECT * FROM keys WHERE id=?", (key_id,)).fetchone()
@@ -379,6 +437,8 @@ class SqliteStore:
         return await self._run(work, write=False)
 
     async def delete_key(self, key_id: str) -> bool:
+        self._generation_current = False
+
         def work(conn: sqlite3.Connection) -> bool:
             return conn.execute("DELETE FROM keys WHERE id=?", (key_id,)).rowcount > 0
 
@@ -429,3 +489,46 @@ class SqliteStore:
             return [SpendGroup(str(r[0]), *map(int, r[1:])) for r in conn.execute(sql, args)]
 
         return await self._run(work, write=False)
+
+
+def _settle_rows(conn: sqlite3.Connection, rows: list[tuple[LedgerRow, int]]) -> list[bool]:
+    return [_settle_row(conn, row, tokens_used) for row, tokens_used in rows]
+
+
+def _settle_row(conn: sqlite3.Connection, row: LedgerRow, tokens_used: int) -> bool:
+    """Inside a transaction: the ledger row and its hold; False if the row exists already."""
+    inserted = conn.execute(
+        "INSERT OR IGNORE INTO ledger VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            row.request_id,
+            row.key_id,
+            row.owner,
+            row.endpoint,
+            row.model_asked,
+            row.deployment,
+            row.model_served,
+            row.prompt_tokens,
+            row.completion_tokens,
+            row.units,
+            row.credits_micro,
+            row.outcome,
+            int(row.streaming),
+            row.started_at,
+            row.first_byte_at,
+            row.finished_at,
+            row.settled_at,
+        ),
+    ).rowcount
+    if not inserted:
+        return False  # settled before: the ledger is never written twice
+    finish_hold(conn, row.request_id, row.settled_at, row.credits_micro, tokens_used)
+    return True
+
+
+def _resolve(future: asyncio.Future[bool], outcome: bool | BaseException) -> None:
+    if future.done():  # the caller was cancelled; its row is committed (or failed) regardless
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

@@ -1,10 +1,16 @@
-"""The SQLite store's hot-path shortcuts keep its promises: the key cache never outlives a change
-to ``keys`` (made by any instance, or by any writer of the file), refused keys are not cached, and
-an admission with nothing to charge skips the transaction but never the sweep of stale holds.
+"""The SQLite store's hot-path shortcuts keep its promises: the key cache never serves a request
+that arrives after a change to ``keys`` (made by any instance, or by any writer of the file),
+refused keys are not cached, an admission with nothing to charge skips the transaction but
+never the sweep of stale holds, and settlements committed as a group are each committed, once,
+before their caller returns.
+
+A request that arrives after a change is handled in a later event loop iteration than any lookup
+made before it; ``_next_request()`` (one ``sleep(0)``) stands for that.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +20,8 @@ import pytest
 from reference_server.budgets import Account
 from reference_server.controls import hash_key
 from reference_server.keys import KeyRecord
-from reference_server.stores import AdmitRequest, BudgetCharge
+from reference_server.ledger import LedgerRow
+from reference_server.stores import AdmitRequest, BudgetCharge, StoreUnavailableError
 from reference_server.stores import sqlite as sqlite_module
 from reference_server.stores.sqlite import SqliteStore
 
@@ -44,6 +51,10 @@ async def _cached_lookup(store: SqliteStore) -> KeyRecord | None:
     return await store.key_by_hash(DIGEST)
 
 
+async def _next_request() -> None:
+    await asyncio.sleep(0)
+
+
 async def test_sqlite_key_cache_answers_repeats_without_rebuilding(stores, monkeypatch):
     _, second = stores
     assert await _cached_lookup(second) == _record()
@@ -59,7 +70,26 @@ async def test_sqlite_key_cache_sees_revocation_by_another_instance(stores):
     first, second = stores
     assert await _cached_lookup(second) is not None
     assert await first.delete_key("k1")
+    await _next_request()
     assert await second.key_by_hash(DIGEST) is None
+
+
+async def test_sqlite_key_generation_read_once_per_loop_iteration(stores):
+    """Lookups handled in one loop iteration arrived before its first read of the generation:
+    they share that read; the next iteration reads again and sees a revocation."""
+    first, second = stores
+    assert await _cached_lookup(second) is not None
+    await _next_request()
+    reads: list[str] = []
+    assert second._inline_conn is not None
+    second._inline_conn.set_trace_callback(reads.append)
+    for _ in range(5):  # no suspension between these: one iteration
+        assert await second.key_by_hash(DIGEST) == _record()
+    assert sum("key_generation" in sql for sql in reads) == 1, reads
+    assert await first.delete_key("k1")
+    await _next_request()
+    assert await second.key_by_hash(DIGEST) is None
+    assert sum("key_generation" in sql for sql in reads) == 2, reads
 
 
 async def test_sqlite_key_cache_sees_a_change_by_any_writer_of_the_file(stores, tmp_path):
@@ -68,6 +98,7 @@ async def test_sqlite_key_cache_sees_a_change_by_any_writer_of_the_file(stores, 
     # Not through the store API: the triggers in the schema bump the generation all the same.
     with sqlite3.connect(tmp_path / "controls.db") as conn:
         conn.execute("UPDATE keys SET scopes=?, rpm=? WHERE id='k1'", ('["admin"]', 1))
+    await _next_request()
     found = await second.key_by_hash(DIGEST)
     assert found is not None
     assert (found.scopes, found.rpm) == (frozenset({"admin"}), 1)
@@ -81,6 +112,7 @@ async def test_sqlite_key_cache_sees_a_key_created_after_a_miss(stores):
     assert await second.key_by_hash(other.key_sha256) is None
     assert await second.key_by_hash(other.key_sha256) is None
     await first.put_key(other)
+    await _next_request()
     assert await second.key_by_hash(other.key_sha256) == other
 
 
@@ -123,3 +155,102 @@ def _snapshot(path: Path) -> list[tuple[object, ...]]:
             for table in ("rate_state", "budget_counters", "holds", "ledger")
             for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1")
         ]
+
+
+def _row(request_id: str) -> LedgerRow:
+    return LedgerRow(
+        request_id=request_id,
+        key_id="k1",
+        owner="alice",
+        endpoint="chat",
+        model_asked="m",
+        deployment="d/m",
+        model_served="m",
+        prompt_tokens=10,
+        completion_tokens=5,
+        units=0.0,
+        credits_micro=7,
+        outcome="ok",
+        streaming=False,
+        started_at=1.0,
+        first_byte_at=1.0,
+        finished_at=1.0,
+        settled_at=1.0,
+    )
+
+
+def _ledger_ids(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {row[0] for row in conn.execute("SELECT request_id FROM ledger")}
+
+
+async def test_sqlite_settlements_arriving_together_share_one_commit(stores, tmp_path):
+    first, _ = stores
+    await first.settle(_row("warm"), 0)  # the inline connection exists from here on
+    statements: list[str] = []
+    assert first._inline_conn is not None
+    first._inline_conn.set_trace_callback(statements.append)
+    path = tmp_path / "controls.db"
+
+    async def settle(n: int) -> None:
+        assert await first.settle(_row(f"r{n}"), 15)
+        # Returned: committed, visible to any other connection (another worker, the admin API).
+        assert f"r{n}" in _ledger_ids(path)
+
+    await asyncio.gather(*(settle(n) for n in range(20)))
+    assert statements.count("BEGIN IMMEDIATE") == 1, statements
+    assert statements.count("COMMIT") == 1
+    assert _ledger_ids(path) == {"warm", *(f"r{n}" for n in range(20))}
+    assert await first.settle(_row("r3"), 15) is False  # never written twice
+
+
+async def test_sqlite_one_failing_settlement_does_not_fail_its_group(stores, tmp_path, monkeypatch):
+    first, _ = stores
+    real = sqlite_module._settle_row
+
+    def flaky(conn: sqlite3.Connection, row: LedgerRow, tokens_used: int) -> bool:
+        if row.request_id == "bad":
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(conn, row, tokens_used)
+
+    monkeypatch.setattr(sqlite_module, "_settle_row", flaky)
+    results = await asyncio.gather(
+        *(first.settle(_row(rid), 15) for rid in ("a", "bad", "b")), return_exceptions=True
+    )
+    assert results[0] is True
+    assert results[2] is True
+    assert isinstance(results[1], StoreUnavailableError)
+    assert _ledger_ids(tmp_path / "controls.db") == {"a", "b"}
+
+
+async def test_sqlite_settlement_of_a_cancelled_caller_is_still_committed(stores, tmp_path):
+    first, _ = stores
+    waiter = asyncio.ensure_future(first.settle(_row("gone"), 15))
+    await asyncio.sleep(0)  # queued for the next group commit
+    waiter.cancel()  # the client went away; what it was served is billed all the same
+    await first.settle(_row("next"), 15)
+    assert _ledger_ids(tmp_path / "controls.db") == {"gone", "next"}
+
+
+async def test_sqlite_close_commits_settlements_in_flight(tmp_path):
+    store = SqliteStore(tmp_path / "controls.db")
+    await store.put_key(_record())
+    pending = asyncio.ensure_future(store.settle(_row("late"), 15))
+    await asyncio.sleep(0)
+    await store.close()
+    assert pending.done()
+    assert pending.result() is True
+    assert _ledger_ids(tmp_path / "controls.db") == {"late"}
+
+
+async def test_sqlite_settlement_bug_reaches_its_callers_and_spares_the_next_group(
+    stores, tmp_path, monkeypatch
+):
+    first, _ = stores
+    real = sqlite_module._settle_rows
+    monkeypatch.setattr(sqlite_module, "_settle_rows", lambda conn, rows: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        await first.settle(_row("broken"), 15)
+    monkeypatch.setattr(sqlite_module, "_settle_rows", real)
+    assert await first.settle(_row("after"), 15)
+    assert _ledger_ids(tmp_path / "controls.db") == {"after"}

@@ -6,14 +6,14 @@ Measures, each server under uvicorn + httptools, one worker, in its own subproce
    zero latency), with its controls off (``controls: {enabled: false}``: keys only) and with
    the default config (every request authenticated, metered and settled in the SQLite
    ledger), vs a minimal Starlette app returning a fixed chat body (the ceiling), each ratio
-   to the ceiling reported, driven by
+   to the ceiling reported as the median of the per-round ratios, with their range, driven by
    ``wrk`` (C, a separate process; falls back to an asyncio httpx client process if ``wrk`` is
    missing, which is then likely the bottleneck and says so);
 2. the time to first byte of a chat stream through the ``openai`` passthrough provider vs
    straight to the same upstream (sequential requests, so queueing does not blur it);
 3. the RSS of one worker holding 500 concurrent open streams.
 
-Usage: ``python load/bench_server.py [--duration 5] [--connections 32] [--json FILE]``.
+Usage: ``python load/bench_server.py [--duration 5] [--rounds 5] [--connections 32] [--json FILE]``.
 
 Must not: import the reference server (it is started as ``python -m reference_server``).
 """
@@ -308,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--connections", type=int, default=32, help="concurrent connections (default 32)"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="interleaved rounds of part 1 (default 5)"
+    )
     parser.add_argument("--ttfb-requests", type=int, default=200)
     parser.add_argument("--streams", type=int, default=500)
     parser.add_argument("--json", help="also write the figures to this file")
@@ -315,6 +318,10 @@ def main(argv: list[str] | None = None) -> int:
         "--parts", default="1,2,3", help="which measurements to run (default 1,2,3)"
     )
     args = parser.parse_args(argv)
+    if args.rounds < 1 or args.duration < 1:
+        parser.error(
+            f"--rounds and --duration must be >= 1, got {args.rounds!r}, {args.duration!r}"
+        )
     results: dict[str, Any] = {}
     parts = {p.strip() for p in args.parts.split(",")}
     if "1" in parts:
@@ -341,7 +348,7 @@ _SERVERS = (
 
 
 def _throughput(args: argparse.Namespace, results: dict[str, Any]) -> None:
-    rounds = 3
+    rounds = args.rounds
     print(
         f"1. non-stream chat, {args.connections} connections, {rounds} interleaved rounds of "
         f"{args.duration}s per server (medians), one worker each"
@@ -365,7 +372,6 @@ def _throughput(args: argparse.Namespace, results: dict[str, Any]) -> None:
                     runs[name].append(_load(url, pid, args.duration, args.connections))
     merged = {name: _merge(values) for name, values in runs.items()}
     results.update(merged)
-    bare = merged["bare"]
     for name, label in _SERVERS:
         r = merged[name]
         print(
@@ -373,14 +379,23 @@ def _throughput(args: argparse.Namespace, results: dict[str, Any]) -> None:
             f"p99 {r['p99_ms']:.2f} ms   server CPU {r['cpu_us_per_request']:.0f} us/request   "
             f"non-2xx {r['non_2xx']:.0f}"
         )
+    # Each round measures the three servers back to back, so a ratio within a round compares
+    # them on the same machine state; the median over rounds discards the rounds a neighbour
+    # disturbed. The range shows how far single rounds strayed.
     for name, label in _SERVERS[1:]:
-        r = merged[name]
         suffix = "" if name == "reference" else "_no_controls"
-        results[f"throughput_ratio{suffix}"] = r["rps"] / bare["rps"]
-        results[f"cpu_ratio{suffix}"] = bare["cpu_us_per_request"] / r["cpu_us_per_request"]
+        by_rps = [r["rps"] / b["rps"] for r, b in zip(runs[name], runs["bare"], strict=True)]
+        by_cpu = [
+            b["cpu_us_per_request"] / r["cpu_us_per_request"]
+            for r, b in zip(runs[name], runs["bare"], strict=True)
+        ]
+        results[f"throughput_ratio{suffix}"] = statistics.median(by_rps)
+        results[f"cpu_ratio{suffix}"] = statistics.median(by_cpu)
+        results[f"cpu_ratio{suffix}_range"] = [min(by_cpu), max(by_cpu)]
         print(
             f"   {label} / bare: {results[f'throughput_ratio{suffix}']:.2f} by req/s; "
-            f"{results[f'cpu_ratio{suffix}']:.2f} by server CPU per request (target >= 0.33)"
+            f"{results[f'cpu_ratio{suffix}']:.2f} by server CPU per request "
+            f"(rounds {min(by_cpu):.2f}-{max(by_cpu):.2f}; target >= 0.33)"
         )
 
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal, NamedTuple, Protocol
 
 __all__ = [
     "Admission",
@@ -61,8 +62,14 @@ class ControlsError(Exception):
         self.headers = dict(headers or {})
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
+# Per-request records are NamedTuples, not frozen dataclasses: equally immutable (and read-only
+# to mypy), but built by one C call where a frozen dataclass pays an object.__setattr__ per
+# field; across the dozen records of a request that was a fifth of the reference server's own
+# CPU per synthetic completion (load/bench_server.py); see also providers/base.py.
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
+class Principal(NamedTuple):
     """Who is calling: a key (by id, never the secret) and its owner (a user or an agent)."""
 
     key_id: str
@@ -70,8 +77,7 @@ class Principal:
     scopes: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class Admission:
+class Admission(NamedTuple):
     """What is known of a request before any upstream is called."""
 
     request_id: str
@@ -93,18 +99,16 @@ class Admission:
     streaming: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Ticket:
+class Ticket(NamedTuple):
     """An admitted request: its principal and whatever the implementation reserved."""
 
     principal: Principal
     admission: Admission
     reserved_credits: float = 0.0
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = _NO_HEADERS
 
 
-@dataclass(frozen=True, slots=True)
-class Served:
+class Served(NamedTuple):
     """What a deployment really served (partial streams: what was delivered)."""
 
     deployment: str
@@ -118,10 +122,9 @@ class Served:
     units: float = 0.0  # non-token work: images, seconds of audio, characters of speech
 
 
-@dataclass(frozen=True, slots=True)
-class Settlement:
+class Settlement(NamedTuple):
     credits: float
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = _NO_HEADERS
 
 
 class Controls(Protocol):

@@ -17,9 +17,9 @@ Must not: parse HTTP (``endpoints/``) or encode stream frames (``relay.py``).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from reference_server.circuit import CircuitBreakers
 from reference_server.config import Deployment, ModelEntry, Settings
@@ -32,8 +32,7 @@ __all__ = ["SCOPE", "Answer", "Gateway", "OpenStream"]
 SCOPE = "ai:consume"
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(NamedTuple):
     reply: Reply
     deployment: Deployment
     headers: Mapping[str, str]
@@ -102,10 +101,11 @@ class Gateway:
         self.providers = providers
         self.breakers = breakers
 
-    async def authenticate(self, authorization: str | None) -> Principal:
-        return await self.controls.authenticate(authorization, SCOPE)
+    def authenticate(self, authorization: str | None) -> Awaitable[Principal]:
+        # Plain functions handing back the controls' awaitable: one coroutine less per request.
+        return self.controls.authenticate(authorization, SCOPE)
 
-    async def admit(
+    def admit(
         self,
         principal: Principal,
         *,
@@ -116,7 +116,7 @@ class Gateway:
         input_tokens: int,
         max_output_tokens: int | None,
         streaming: bool,
-    ) -> Ticket:
+    ) -> Awaitable[Ticket]:
         admission = Admission(
             request_id=request_id,
             endpoint=endpoint,
@@ -126,7 +126,7 @@ class Gateway:
             max_output_tokens=max_output_tokens,
             streaming=streaming,
         )
-        return await self.controls.admit(principal, admission)
+        return self.controls.admit(principal, admission)
 
     def _no_deployment(self, entry: ModelEntry, headers: Mapping[str, str]) -> GatewayError:
         retry = max(1, int(self.breakers.cooldown_s))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, TypedDict
+from typing import Literal, NamedTuple, TypedDict
 
 from reference_server.metering import MICRO
 
@@ -32,8 +32,7 @@ GroupBy = Literal["model", "deployment", "day", "key", "owner"]
 GROUP_BYS: tuple[GroupBy, ...] = ("model", "deployment", "day", "key", "owner")
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerRow:
+class LedgerRow(NamedTuple):
     request_id: str
     key_id: str
     owner: str

@@ -14,8 +14,9 @@ Must not: know about HTTP requests from clients, keys, or billing.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple, Protocol
 
 __all__ = [
     "Call",
@@ -42,8 +43,14 @@ class Upload:
     content_type: str
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+# Per-request records are NamedTuples, not frozen dataclasses: equally immutable (and read-only
+# to mypy), but built by one C call where a frozen dataclass pays an object.__setattr__ per
+# field; across the dozen records of a request that was a fifth of the reference server's own
+# CPU per synthetic completion (load/bench_server.py).
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
+class Call(NamedTuple):
     endpoint: Endpoint
     model: str  # the deployment's upstream model
     body: Mapping[str, Any]  # validated request fields (JSON body or form fields)
@@ -54,8 +61,7 @@ class Call:
     prompt_tokens: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
+class Reply(NamedTuple):
     """A whole answer: JSON ``body`` or raw ``content`` bytes of ``media_type``."""
 
     media_type: str
@@ -64,7 +70,7 @@ class Reply:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     units: float = 0.0
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = _NO_HEADERS
 
 
 class ProviderError(Exception):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from reference_server.providers.schema_values import value_for_schema
 from reference_server.providers.text import (
@@ -45,15 +45,14 @@ _MAX_PARALLEL = 3
 _ARGUMENT_FRAGMENT = 12  # characters of arguments per streamed delta
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallPlan:
+class ToolCallPlan(NamedTuple):
     id: str
     name: str
     arguments: str
 
 
 @dataclass(frozen=True, slots=True)
-class ChoicePlan:
+class ChoicePlan:  # a dataclass: a NamedTuple field may not be called `index`
     index: int
     tokens: tuple[str, ...]
     tool_calls: tuple[ToolCallPlan, ...]
@@ -62,8 +61,7 @@ class ChoicePlan:
     completion_tokens: int
 
 
-@dataclass(frozen=True, slots=True)
-class ChatPlan:
+class ChatPlan(NamedTuple):
     id: str
     created: int
     model: str
@@ -98,6 +96,8 @@ def _tool_targets(
     body: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]
 ) -> tuple[list[Mapping[str, Any]], bool]:
     """(functions to call, named?) for this turn."""
+    if not body.get("tools"):
+        return [], False
     functions = _functions(body)
     choice = body.get("tool_choice")
     if not functions or choice == "none":
@@ -146,7 +146,7 @@ def plan_chat(
     prompt_tokens: int | None = None,
 ) -> ChatPlan:
     """``prompt_tokens``: the caller's count of this body's prompt (counted here if None)."""
-    messages: list[Mapping[str, Any]] = list(body.get("messages") or [])
+    messages: Sequence[Mapping[str, Any]] = body.get("messages") or ()
     base_seed = seed_of(model, messages, body.get("tools"), body.get("response_format"))
     if prompt_tokens is None:
         prompt_tokens = message_tokens(messages, prompt_extras(body))

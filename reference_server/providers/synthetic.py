@@ -115,8 +115,9 @@ class SyntheticProvider:
                 output_tokens=self.settings.output_tokens,
                 prompt_tokens=call.prompt_tokens,
             )
-            per = self.settings.tokens_per_chunk
-            await self._pace(max((len(c.tokens) + per - 1) // per for c in plan.choices))
+            if self.settings.ttft_ms or self.settings.itl_ms:
+                per = self.settings.tokens_per_chunk
+                await self._pace(max((len(c.tokens) + per - 1) // per for c in plan.choices))
             return Reply(
                 "application/json",
                 body=completion_body(plan),

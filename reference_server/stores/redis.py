@@ -355,7 +355,7 @@ class RedisStore:
 
 
 def _row_json(row: LedgerRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in LedgerRow.__slots__}
+    return row._asdict()
 
 
 def _key_json(record: KeyRecord) -> dict[str, Any]:

@@ -62,10 +62,7 @@ class ControlsError(Exception):
         self.headers = dict(headers or {})
 
 
-# Per-request records are NamedTuples, not frozen dataclasses: equally immutable (and read-only
-# to mypy), but built by one C call where a frozen dataclass pays an object.__setattr__ per
-# field; across the dozen records of a request that was a fifth of the reference server's own
-# CPU per synthetic completion (load/bench_server.py); see also providers/base.py.
+# Per-request records are NamedTuples, not frozen dataclasses: why in providers/base.py.
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 

@@ -54,7 +54,7 @@ async def read_body(request: Request) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
-    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    raw = b"".join(chunks)
     request._body = raw  # what Request.body() would cache, so a later read sees the same bytes
     return raw
 

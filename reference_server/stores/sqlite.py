@@ -316,13 +316,11 @@ class SqliteStore:
                 group, self._settling = self._settling, []
                 try:
                     await self._commit_group(group)
-                except Exception as exc:  # noqa: BLE001 (a bug: its callers get it; next group goes on)
+                except BaseException as exc:  # nobody may wait forever
                     for _, _, future in group:
                         _resolve(future, exc)
-                except BaseException as exc:  # cancelled (shutdown): nobody may wait forever
-                    for _, _, future in group:
-                        _resolve(future, exc)
-                    raise
+                    if not isinstance(exc, Exception):
+                        raise  # cancelled (shutdown); a bug reaches its callers, next group goes on
         finally:
             self._committer = None
             if self._settling:  # left behind by a cancellation: never wait forever
@@ -497,27 +495,9 @@ def _settle_rows(conn: sqlite3.Connection, rows: list[tuple[LedgerRow, int]]) ->
 
 def _settle_row(conn: sqlite3.Connection, row: LedgerRow, tokens_used: int) -> bool:
     """Inside a transaction: the ledger row and its hold; False if the row exists already."""
+    # A LedgerRow is a tuple in the ledger table's column order (``streaming`` binds as 0/1).
     inserted = conn.execute(
-        "INSERT OR IGNORE INTO ledger VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            row.request_id,
-            row.key_id,
-            row.owner,
-            row.endpoint,
-            row.model_asked,
-            row.deployment,
-            row.model_served,
-            row.prompt_tokens,
-            row.completion_tokens,
-            row.units,
-            row.credits_micro,
-            row.outcome,
-            int(row.streaming),
-            row.started_at,
-            row.first_byte_at,
-            row.finished_at,
-            row.settled_at,
-        ),
+        "INSERT OR IGNORE INTO ledger VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row
     ).rowcount
     if not inserted:
         return False  # settled before: the ledger is never written twice

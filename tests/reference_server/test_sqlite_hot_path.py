@@ -24,6 +24,7 @@ from reference_server.ledger import LedgerRow
 from reference_server.stores import AdmitRequest, BudgetCharge, StoreUnavailableError
 from reference_server.stores import sqlite as sqlite_module
 from reference_server.stores.sqlite import SqliteStore
+from tests.reference_server.test_stores import _row as _ledger_row
 
 SECRET = "sk-cached"
 DIGEST = hash_key(SECRET)
@@ -157,28 +158,6 @@ def _snapshot(path: Path) -> list[tuple[object, ...]]:
         ]
 
 
-def _row(request_id: str) -> LedgerRow:
-    return LedgerRow(
-        request_id=request_id,
-        key_id="k1",
-        owner="alice",
-        endpoint="chat",
-        model_asked="m",
-        deployment="d/m",
-        model_served="m",
-        prompt_tokens=10,
-        completion_tokens=5,
-        units=0.0,
-        credits_micro=7,
-        outcome="ok",
-        streaming=False,
-        started_at=1.0,
-        first_byte_at=1.0,
-        finished_at=1.0,
-        settled_at=1.0,
-    )
-
-
 def _ledger_ids(path: Path) -> set[str]:
     with sqlite3.connect(path) as conn:
         return {row[0] for row in conn.execute("SELECT request_id FROM ledger")}
@@ -186,14 +165,14 @@ def _ledger_ids(path: Path) -> set[str]:
 
 async def test_sqlite_settlements_arriving_together_share_one_commit(stores, tmp_path):
     first, _ = stores
-    await first.settle(_row("warm"), 0)  # the inline connection exists from here on
+    await first.settle(_ledger_row("warm", 7), 0)  # the inline connection exists from here on
     statements: list[str] = []
     assert first._inline_conn is not None
     first._inline_conn.set_trace_callback(statements.append)
     path = tmp_path / "controls.db"
 
     async def settle(n: int) -> None:
-        assert await first.settle(_row(f"r{n}"), 15)
+        assert await first.settle(_ledger_row(f"r{n}", 7), 15)
         # Returned: committed, visible to any other connection (another worker, the admin API).
         assert f"r{n}" in _ledger_ids(path)
 
@@ -201,7 +180,7 @@ async def test_sqlite_settlements_arriving_together_share_one_commit(stores, tmp
     assert statements.count("BEGIN IMMEDIATE") == 1, statements
     assert statements.count("COMMIT") == 1
     assert _ledger_ids(path) == {"warm", *(f"r{n}" for n in range(20))}
-    assert await first.settle(_row("r3"), 15) is False  # never written twice
+    assert await first.settle(_ledger_row("r3", 7), 15) is False  # never written twice
 
 
 async def test_sqlite_one_failing_settlement_does_not_fail_its_group(stores, tmp_path, monkeypatch):
@@ -215,7 +194,8 @@ async def test_sqlite_one_failing_settlement_does_not_fail_its_group(stores, tmp
 
     monkeypatch.setattr(sqlite_module, "_settle_row", flaky)
     results = await asyncio.gather(
-        *(first.settle(_row(rid), 15) for rid in ("a", "bad", "b")), return_exceptions=True
+        *(first.settle(_ledger_row(rid, 7), 15) for rid in ("a", "bad", "b")),
+        return_exceptions=True,
     )
     assert results[0] is True
     assert results[2] is True
@@ -225,17 +205,17 @@ async def test_sqlite_one_failing_settlement_does_not_fail_its_group(stores, tmp
 
 async def test_sqlite_settlement_of_a_cancelled_caller_is_still_committed(stores, tmp_path):
     first, _ = stores
-    waiter = asyncio.ensure_future(first.settle(_row("gone"), 15))
+    waiter = asyncio.ensure_future(first.settle(_ledger_row("gone", 7), 15))
     await asyncio.sleep(0)  # queued for the next group commit
     waiter.cancel()  # the client went away; what it was served is billed all the same
-    await first.settle(_row("next"), 15)
+    await first.settle(_ledger_row("next", 7), 15)
     assert _ledger_ids(tmp_path / "controls.db") == {"gone", "next"}
 
 
 async def test_sqlite_close_commits_settlements_in_flight(tmp_path):
     store = SqliteStore(tmp_path / "controls.db")
     await store.put_key(_record())
-    pending = asyncio.ensure_future(store.settle(_row("late"), 15))
+    pending = asyncio.ensure_future(store.settle(_ledger_row("late", 7), 15))
     await asyncio.sleep(0)
     await store.close()
     assert pending.done()
@@ -250,7 +230,7 @@ async def test_sqlite_settlement_bug_reaches_its_callers_and_spares_the_next_gro
     real = sqlite_module._settle_rows
     monkeypatch.setattr(sqlite_module, "_settle_rows", lambda conn, rows: 1 / 0)
     with pytest.raises(ZeroDivisionError):
-        await first.settle(_row("broken"), 15)
+        await first.settle(_ledger_row("broken", 7), 15)
     monkeypatch.setattr(sqlite_module, "_settle_rows", real)
-    assert await first.settle(_row("after"), 15)
+    assert await first.settle(_ledger_row("after", 7), 15)
     assert _ledger_ids(tmp_path / "controls.db") == {"after"}

@@ -11,6 +11,7 @@ Shape (every field optional; defaults shown)::
         synchronous: normal          # sqlite: normal (survives kill -9) | full (also power loss)
         url: redis://127.0.0.1:6379/0  # redis; env PARITY_REDIS_URL overrides
         timeout_s: 2.0               # bound on any store wait (fail closed past it)
+        max_connections: 64          # redis: connections per worker; more requests queue
       admin_key_sha256: null         # or admin_key: <secret>; env PARITY_ADMIN_KEY wins
       credits_header: x-monday-credits-used
       surcharge_rate: 0.10           # on direct vendor IDs (chat) and non-chat endpoints
@@ -65,7 +66,7 @@ _TOP = frozenset(
         "key_limits",
     }
 )
-_STORE = frozenset({"backend", "path", "synchronous", "url", "timeout_s"})
+_STORE = frozenset({"backend", "path", "synchronous", "url", "timeout_s", "max_connections"})
 _LIMITS = frozenset({"budget_credits", "budget_period", "rpm", "tpm"})
 
 
@@ -84,6 +85,7 @@ class StoreSettings:
     synchronous: Literal["normal", "full"] = "normal"
     url: str = _DEFAULT_REDIS
     timeout_s: float = 2.0
+    max_connections: int = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +185,15 @@ def parse_controls(raw: Mapping[str, Any] | None, environ: Mapping[str, str]) ->
         synchronous=synchronous,
         url=environ.get("PARITY_REDIS_URL") or store_raw.get("url", _DEFAULT_REDIS),
         timeout_s=float(_number(store_raw.get("timeout_s", 2.0), "store.timeout_s", positive=True)),
+        max_connections=cast(
+            int,
+            _int(
+                store_raw.get("max_connections", 64),
+                "store.max_connections",
+                minimum=1,
+                nullable=False,
+            ),
+        ),
     )
 
     admin_digest: str | None = None
@@ -249,7 +260,9 @@ def open_store(settings: StoreSettings) -> ControlsStore:
     if settings.backend == "redis":
         from reference_server.stores.redis import RedisStore
 
-        return RedisStore(settings.url, timeout_s=settings.timeout_s)
+        return RedisStore(
+            settings.url, timeout_s=settings.timeout_s, max_connections=settings.max_connections
+        )
     from reference_server.stores.sqlite import SqliteStore
 
     return SqliteStore(

@@ -27,6 +27,7 @@ Must not: know about HTTP requests or providers.
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ __all__ = ["ADMIN_KEY_ID", "ControlsSettings", "MeteredControls", "OwnerBudget"]
 ADMIN_KEY_ID = "admin"
 
 _T = TypeVar("_T")
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +342,10 @@ class MeteredControls:
         try:
             return await call
         except StoreUnavailableError as exc:
-            # Fail closed: without the store nothing is admitted or served unmetered.
+            # Fail closed: without the store nothing is admitted or served unmetered. The client
+            # sees a generic 503; the operator's log says which store failed and how (the
+            # message names host and error type, never credentials).
+            _log.warning("controls store unavailable: %s", exc)
             raise ControlsError(
                 503,
                 "The gateway's controls store is unavailable; the request was not served.",

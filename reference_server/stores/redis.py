@@ -6,8 +6,11 @@ script writes the ledger row only if absent and settles the hold in the same ste
 keys derived from the hold they read (bucket names), so this backend targets a single Redis
 primary, not Redis Cluster.
 
-Never hangs: socket connect and read timeouts are ``timeout_s``; past them (or on any Redis
-error) calls raise StoreUnavailableError and the controls fail closed. Durability of the ledger
+Never hangs: socket connect and read timeouts are ``timeout_s``, and so is the wait for one of the
+worker's ``max_connections`` pooled connections; past them (or on any Redis error) calls raise
+StoreUnavailableError and the controls fail closed. The pool blocks rather than refuses: redis-py's
+default asyncio pool raises ``MaxConnectionsError`` the moment a worker has more than 100 commands
+in flight, which turned a burst of requests on one worker into 503s while Redis itself was idle. Durability of the ledger
 is Redis's (configure AOF ``appendfsync always`` where the ledger must survive a Redis crash).
 
 Must not: know about HTTP or the request flow.
@@ -170,14 +173,24 @@ _SWEEP_EVERY_S = 30.0
 
 
 class RedisStore:
-    def __init__(self, url: str, *, timeout_s: float = 2.0, prefix: str = "parity:") -> None:
-        self._redis = aioredis.Redis.from_url(
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 2.0,
+        max_connections: int = 64,
+        prefix: str = "parity:",
+    ) -> None:
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
+            max_connections=max_connections,
+            timeout=timeout_s,
             socket_timeout=timeout_s,
             socket_connect_timeout=timeout_s,
             retry_on_timeout=False,
             decode_responses=True,
         )
+        self._redis = aioredis.Redis.from_pool(pool)
         self._prefix = prefix
         self._url_host = url.rsplit("@", maxsplit=1)[-1]  # never show credentials in errors
         self._admit = self._redis.register_script(_ADMIT)
@@ -189,8 +202,9 @@ class RedisStore:
         try:
             return await call
         except (RedisError, OSError) as exc:
+            # redis-py names host and port in its messages, never the URL's credentials.
             raise StoreUnavailableError(
-                f"redis store {self._url_host!r}: {type(exc).__name__}"
+                f"redis store {self._url_host!r}: {type(exc).__name__}: {exc}"
             ) from exc
 
     async def close(self) -> None:

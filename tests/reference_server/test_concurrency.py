@@ -200,8 +200,8 @@ def _burst(
 
 
 def _check_burst(results, elapsed, spend, budget: Decimal, db: Path | None) -> None:
-    statuses = [status for status, *_ in results]
-    assert set(statuses) <= {200, 429}, statuses
+    unexpected = [(status, body) for status, _, body, _ in results if status not in {200, 429}]
+    assert not unexpected, unexpected[:3]
     accepted = [r for r in results if r[0] == 200]
     refused = [r for r in results if r[0] == 429]
     assert accepted, "no request fit the budget"

@@ -129,8 +129,17 @@ async def test_keys_revocation_seen_by_another_instance(tmp_path, controls):
         ({"key_limits": {"nobody": {"rpm": 3}}}, "'nobody'"),
         ({"defaults": {"rpm": 0}}, "defaults.rpm"),
         ({"bogus": 1}, "'bogus'"),
+        ({"store": {"max_connections": 0}}, "store.max_connections"),
     ],
-    ids=["backend", "surcharge", "owner-budget", "unknown-key", "zero-rpm", "unknown-field"],
+    ids=[
+        "backend",
+        "surcharge",
+        "owner-budget",
+        "unknown-key",
+        "zero-rpm",
+        "unknown-field",
+        "zero-pool",
+    ],
 )
 def test_keys_config_errors_name_field_and_value(tmp_path, raw, needle):
     with pytest.raises(ControlsConfigError, match=needle):

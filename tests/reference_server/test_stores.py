@@ -247,6 +247,32 @@ async def test_stores_redis_unreachable_fails_fast():
     await dead.close()
 
 
+async def test_stores_redis_burst_beyond_the_pool_waits_for_a_connection(redis_url):
+    """More commands in flight on one worker than it has connections: they queue, none fails.
+
+    redis-py's default asyncio pool refuses the 101st concurrent command (MaxConnectionsError),
+    which the controls turn into a 503 with Redis idle; a burst on one worker must not do that.
+    """
+    import redis.asyncio as aioredis
+
+    observer = aioredis.Redis.from_url(redis_url)
+    before = int((await observer.info("clients"))["connected_clients"])
+    store = RedisStore(
+        redis_url, timeout_s=5.0, max_connections=8, prefix=f"t{time.monotonic_ns()}:"
+    )
+    try:
+        outcomes = await asyncio.gather(
+            *(store.admit(_admit(f"r{i}", 1, 10_000)) for i in range(300))
+        )
+        assert all(outcome.admitted for outcome in outcomes)
+        assert await store.budget_account("key:k1:total") == Account(0, 300)
+        during = int((await observer.info("clients"))["connected_clients"])
+        assert during - before <= 8, (before, during)
+    finally:
+        await store.close()
+        await observer.aclose()
+
+
 def test_stores_sqlite_lock_wait_is_bounded(tmp_path):
     from reference_server.stores import StoreUnavailableError
 

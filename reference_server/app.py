@@ -12,6 +12,7 @@ Must not: hold request logic (``endpoints/``, ``gateway.py``).
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import os
 import time
@@ -36,6 +37,9 @@ from reference_server.providers.synthetic import SyntheticProvider
 from reference_server.request_schemas import load_request_schemas
 
 __all__ = ["build_providers", "create_app", "default_controls", "factory"]
+
+# Young-generation GC threshold of a server process (CPython's default: 700); see create_app.
+_GC_YOUNG = 10_000
 
 
 def default_controls(settings: Settings) -> Controls:
@@ -292,8 +296,18 @@ def create_app(
     controls: Controls | None = None,
     providers: Mapping[str, Provider] | None = None,
     extra_routes: list[BaseRoute] | None = None,
+    tune_gc: bool = False,
 ) -> Starlette:
-    """The reference gateway for ``settings`` (default: the embedded configuration)."""
+    """The reference gateway for ``settings`` (default: the embedded configuration).
+
+    ``tune_gc``: for a server process that owns its interpreter (``factory``), not for an app
+    built inside tests. Requests in flight together keep thousands of objects alive, which with
+    CPython's default young-generation threshold (700 allocations) triggers a collection every
+    few requests, and the full collections among them walk the whole start-up heap (modules,
+    compiled request schemas, the catalog). So after start-up that heap is frozen out of the
+    collector's reach (``gc.freeze``) and the young threshold is raised to ``_GC_YOUNG``, above
+    what a few dozen concurrent requests hold; reference cycles are still collected, later.
+    """
     settings = settings or load_settings()
     chosen_controls = controls if controls is not None else default_controls(settings)
     chosen_providers = dict(providers) if providers is not None else build_providers(settings)
@@ -316,6 +330,10 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Compile the request schemas before the first request, not during it (~80 ms once).
         load_request_schemas()
+        if tune_gc:
+            gc.collect()  # leave no garbage behind in the frozen generation
+            gc.freeze()
+            gc.set_threshold(_GC_YOUNG, *gc.get_threshold()[1:])
         try:
             yield
         finally:
@@ -337,4 +355,4 @@ def create_app(
 
 def factory() -> Starlette:
     """uvicorn ``--factory`` entry: reads ``PARITY_CONFIG`` (a file path) if set."""
-    return create_app(load_settings(os.environ.get("PARITY_CONFIG") or None))
+    return create_app(load_settings(os.environ.get("PARITY_CONFIG") or None), tune_gc=True)

@@ -72,6 +72,7 @@ _LIMITS = frozenset({"budget_credits", "budget_period", "rpm", "tpm"})
 
 _DEFAULT_DB = ".parity/controls.db"
 _DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+_DEFAULT_POOL = 64  # Redis connections per worker
 
 
 class ControlsConfigError(ValueError):
@@ -85,7 +86,7 @@ class StoreSettings:
     synchronous: Literal["normal", "full"] = "normal"
     url: str = _DEFAULT_REDIS
     timeout_s: float = 2.0
-    max_connections: int = 64
+    max_connections: int = _DEFAULT_POOL
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +189,7 @@ def parse_controls(raw: Mapping[str, Any] | None, environ: Mapping[str, str]) ->
         max_connections=cast(
             int,
             _int(
-                store_raw.get("max_connections", 64),
+                store_raw.get("max_connections", _DEFAULT_POOL),
                 "store.max_connections",
                 minimum=1,
                 nullable=False,

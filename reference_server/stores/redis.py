@@ -8,10 +8,11 @@ primary, not Redis Cluster.
 
 Never hangs: socket connect and read timeouts are ``timeout_s``, and so is the wait for one of the
 worker's ``max_connections`` pooled connections; past them (or on any Redis error) calls raise
-StoreUnavailableError and the controls fail closed. The pool blocks rather than refuses: redis-py's
-default asyncio pool raises ``MaxConnectionsError`` the moment a worker has more than 100 commands
-in flight, which turned a burst of requests on one worker into 503s while Redis itself was idle. Durability of the ledger
-is Redis's (configure AOF ``appendfsync always`` where the ledger must survive a Redis crash).
+StoreUnavailableError and the controls fail closed. The pool blocks rather than refuses:
+redis-py's default asyncio pool raises ``MaxConnectionsError`` the moment a worker has more than
+100 commands in flight, which turned a burst of requests on one worker into 503s while Redis
+itself was idle. Durability of the ledger is Redis's (configure AOF ``appendfsync always`` where
+the ledger must survive a Redis crash).
 
 Must not: know about HTTP or the request flow.
 """

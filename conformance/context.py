@@ -13,10 +13,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from conformance.exchange import Exchange
-    from conformance.registry import Capability
     from conformance.target import Target
+    from conformance.vocabulary import Capability
 
-__all__ = ["CheckContext", "Client"]
+__all__ = ["CATALOG_KEY", "MODELS_LIST_KEY", "CheckContext", "Client"]
+
+# shared() keys under which the run leaves its discovery requests (the model listings), so the
+# checks that judge the listings reuse them instead of sending their own.
+MODELS_LIST_KEY = "GET /models"
+CATALOG_KEY = "GET /api/models"
 
 
 class Client(Protocol):

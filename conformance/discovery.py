@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.registry import CAPABILITIES, Capability
+from conformance.vocabulary import CAPABILITIES, Capability
 
 __all__ = ["ModelInfo", "capabilities_of", "choose_models", "parse_listings"]
 

@@ -20,11 +20,9 @@ from typing import IO
 
 import httpx
 
+from conformance.errors import LaunchError
+
 __all__ = ["LaunchError", "free_port", "launched", "reference_server_argv"]
-
-
-class LaunchError(RuntimeError):
-    """A local server exited or did not answer in time; the message says which and where to look."""
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -18,6 +18,7 @@ every session in an environment where parity is installed).
 from __future__ import annotations
 
 import asyncio
+import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,18 +26,32 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.errors import CheckItemFailure, ParityWarning
+
 if TYPE_CHECKING:
     from conformance.registry import CheckSpec
     from conformance.results import CheckResult
-    from conformance.runner import RunSession
+    from conformance.session import RunSession
+    from conformance.settings import Settings
 
+# ParityWarning is re-exported: it is the category to filter the checks' warnings by.
 __all__ = ["CheckItem", "ParityWarning", "pytest_addoption", "pytest_configure"]
 
 _LEVELS = ("smoke", "standard", "deep")
-
-
-class ParityWarning(UserWarning):
-    """A check's warning: legal but unusual behaviour of the target."""
+# The options that become conformance.settings' options, read as --parity-<name>.
+_OPTIONS = (
+    "base_url",
+    "api_key",
+    "level",
+    "model",
+    "only",
+    "skip",
+    "profile",
+    "report_dir",
+    "max_requests",
+    "seed",
+    "fuzz_requests",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -99,14 +114,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_Suite(config), "parity-suite")
 
 
-class CheckFailure(Exception):
-    """Raised by an item whose check failed; rendered by :meth:`CheckItem.repr_failure`."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-
 class CheckItem(pytest.Item):
     """One conformance check run as a pytest item."""
 
@@ -119,7 +126,7 @@ class CheckItem(pytest.Item):
     def runtest(self) -> None:
         result = self.suite.run(self.spec)
         if result.outcome == "failed":
-            raise CheckFailure(self.suite.describe(result))
+            raise CheckItemFailure(self.suite.describe(result))
         if result.outcome == "skipped":
             pytest.skip(result.message)
         if result.outcome == "warning":
@@ -136,7 +143,7 @@ class CheckItem(pytest.Item):
         excinfo: pytest.ExceptionInfo[BaseException],
         style: Any = None,
     ) -> str:
-        if isinstance(excinfo.value, CheckFailure):
+        if isinstance(excinfo.value, CheckItemFailure):
             return excinfo.value.text
         return str(super().repr_failure(excinfo, style=style))
 
@@ -165,29 +172,14 @@ class _Suite:
         self._session: RunSession | None = None
         self.report_dir: Path | None = None
 
-    def _settings(self) -> Any:
-        import argparse
+    def _settings(self) -> Settings:
+        from conformance.errors import UsageError
+        from conformance.settings import settings_from
 
-        from conformance.commands.check import UsageError, resolve
-
-        opt = self.config.getoption
-        args = argparse.Namespace(
-            base_url=opt("parity_base_url"),
-            api_key=opt("parity_api_key"),
-            level=opt("parity_level"),
-            model=opt("parity_model"),
-            only=opt("parity_only"),
-            skip=opt("parity_skip"),
-            profile=opt("parity_profile"),
-            report_dir=opt("parity_report_dir"),
-            max_requests=opt("parity_max_requests"),
-            seed=opt("parity_seed"),
-            fuzz_requests=opt("parity_fuzz_requests"),
-            concurrency=1,
-            check_timeout=120.0,
-        )
+        # The plugin's options are the command line's, prefixed: --parity-level is --level.
+        options = {name: self.config.getoption(f"parity_{name}") for name in _OPTIONS}
         try:
-            return resolve(args)
+            return settings_from({**options, "concurrency": 1}, os.environ)
         except UsageError as exc:
             raise pytest.UsageError(f"parity: {exc}") from None
 
@@ -196,32 +188,22 @@ class _Suite:
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         # tryfirst: our items must exist before -k and -m deselect.
-        from conformance.commands.check import UsageError, plan
-        from conformance.runner import RunSession
-        from conformance.target import Target
+        from conformance.errors import UsageError
+        from conformance.session import RunSession
+        from conformance.settings import plan
 
         settings = self._settings()
         try:
             self.specs, profile = plan(settings)
         except UsageError as exc:
             raise pytest.UsageError(f"parity: {exc}") from None
-        target = Target(
-            base_url=settings.base_url,
-            api_key=settings.api_key,
-            level=settings.level,
-            profile=profile,
-            models=settings.pins,
-            max_requests=settings.max_requests,
-            seed=settings.seed,
-            fuzz_requests=settings.fuzz_requests,
-        )
-        self._session = RunSession(target, skip=settings.skip)
+        self._session = RunSession(settings.target(profile), skip=settings.skip)
         self.report_dir = settings.report_dir
         collector = _Collector.from_parent(session, name="parity", nodeid="parity", suite=self)
         items.extend(collector.collect())
 
     def run(self, spec: CheckSpec) -> CheckResult:
-        from conformance.runner import TargetUnreachableError
+        from conformance.errors import TargetUnreachableError
 
         assert self._session is not None
         if self._loop is None:
@@ -235,7 +217,7 @@ class _Suite:
 
     def describe(self, result: CheckResult) -> str:
         from conformance.evidence import Redactor, render_evidence
-        from conformance.reporting import secrets_of
+        from conformance.report import secrets_of
 
         lines = [
             f"{result.id} failed: {result.message}",

@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from conformance.errors import ProfileError
+
 __all__ = [
     "BUILTIN_PROFILES",
     "MONDAY",
@@ -32,10 +34,6 @@ __all__ = [
     "load_profile",
     "profile_from_mapping",
 ]
-
-
-class ProfileError(ValueError):
-    """A profile name or file that cannot be used; the message names the bad field."""
 
 
 @dataclass(frozen=True, slots=True)

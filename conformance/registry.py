@@ -2,7 +2,9 @@
 
 A check is an ``async def check_...(ctx: CheckContext) -> None`` registered with
 :func:`check`. It passes by returning, and reports anything else by raising one of the
-outcome exceptions below; it never prints or writes reports (the runner and the writers do).
+outcome exceptions (:class:`CheckFailed`, :class:`CheckWarning`, :class:`CheckSkipped`, defined
+in :mod:`conformance.errors` and re-exported here, so a check module needs this one import); it
+never prints or writes reports (the runner and the writers do).
 
 Check ids are stable, dotted and lowercase (``<area>.<topic>.<rule>``): they appear in reports
 and ``--skip`` lists and are never renumbered.
@@ -15,11 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING
+
+from conformance.errors import CheckFailed, CheckSkipped, CheckWarning
+from conformance.vocabulary import CAPABILITIES, LEVELS, Capability, Level, Outcome
 
 if TYPE_CHECKING:
     from conformance.context import CheckContext
-    from conformance.exchange import Exchange
 
 __all__ = [
     "CAPABILITIES",
@@ -37,43 +41,9 @@ __all__ = [
     "registry",
 ]
 
-Level = Literal["smoke", "standard", "deep"]
-LEVELS: tuple[Level, ...] = get_args(Level)
-Capability = Literal[
-    "chat", "embedding", "image", "speech", "transcription", "video", "responses", "realtime"
-]
-CAPABILITIES: tuple[Capability, ...] = get_args(Capability)
-Outcome = Literal["passed", "failed", "skipped", "warning"]
-
 CheckFunc = Callable[["CheckContext"], Awaitable[None]]
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+){2,}$")
-
-
-class CheckFailed(Exception):
-    """The target breaks an OpenAI client or contradicts OpenAI's documented API."""
-
-    def __init__(self, message: str, evidence: Exchange | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.evidence = evidence
-
-
-class CheckWarning(Exception):
-    """Legal but unusual behaviour worth knowing; does not change the exit status."""
-
-    def __init__(self, message: str, evidence: Exchange | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.evidence = evidence
-
-
-class CheckSkipped(Exception):
-    """The check does not apply (capability not offered, profile says so, budget spent)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """Report writers: a run's results as ``report.json``, ``junit.xml`` and ``report.html``.
 
-Owns: the report data (target without its key, summary, one entry per check with the redacted
-evidence of failures and warnings), the JUnit XML rendering, the report directory (default
-``reports/<utc-timestamp>/``) and the ``reports/latest`` link.
+Owns: writing the three files from the report data (:mod:`conformance.report`), the JUnit XML
+rendering, the report directory (default ``reports/<utc-timestamp>/``) and the
+``reports/latest`` link. The HTML page is :mod:`conformance.reporting_html`'s.
 
 Every writer redacts: evidence goes through :mod:`conformance.evidence`, and each rendered file
 is scrubbed of the run's secrets once more before it is written.
@@ -13,20 +13,20 @@ Must not: run checks or make requests; judge outcomes (they arrive decided).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
-from typing import TypedDict
 
-from conformance.evidence import REDACTED, EvidenceDict, Redactor, render_evidence
-from conformance.runner import CheckResult, RunResult
+from conformance.evidence import REDACTED
+from conformance.report import CheckDict, ReportDict, build_report, secrets_of
+from conformance.reporting_html import render_html
+from conformance.results import RunResult
 
+# The report data's names are re-exported: writers and their callers import them from here.
 __all__ = [
     "CheckDict",
     "ReportDict",
@@ -36,94 +36,6 @@ __all__ = [
     "secrets_of",
     "write_reports",
 ]
-
-
-class CheckDict(TypedDict, total=False):
-    id: str
-    area: str
-    endpoint: str
-    level: str
-    outcome: str
-    message: str
-    source: str
-    asserts: str
-    duration_s: float
-    evidence: EvidenceDict
-
-
-class ReportDict(TypedDict):
-    parity: dict[str, str]
-    generated_at: str
-    target: dict[str, object]
-    notes: list[str]
-    summary: dict[str, object]
-    checks: list[CheckDict]
-
-
-def _version() -> str:
-    try:
-        return metadata.version("openai-parity")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def secrets_of(result: RunResult) -> list[str]:
-    """The run's secrets: its key and every key-like string field of its profile."""
-    found = [result.target.api_key]
-    for item in dataclasses.fields(result.target.profile):
-        value = getattr(result.target.profile, item.name)
-        if "key" in item.name and isinstance(value, str):
-            found.append(value)
-    return [s for s in found if s]
-
-
-def _check(result: CheckResult, redactor: Redactor, api_key: str | None) -> CheckDict:
-    entry: CheckDict = {
-        "id": result.id,
-        "area": result.area,
-        "endpoint": result.endpoint,
-        "level": result.level,
-        "outcome": result.outcome,
-        "message": redactor.text(result.message),
-        "source": result.source,
-        "asserts": result.asserts,
-        "duration_s": result.duration,
-    }
-    if result.evidence is not None and result.outcome in ("failed", "warning"):
-        entry["evidence"] = render_evidence(result.evidence, redactor, api_key)
-    return entry
-
-
-def build_report(result: RunResult) -> ReportDict:
-    """The report as JSON-ready data (the shape ``report.json`` documents)."""
-    redactor = Redactor(secrets_of(result))
-    target = result.target
-    summary = result.summary
-    return {
-        "parity": {"version": _version(), "report_format": "1"},
-        "generated_at": result.started_at.astimezone(UTC).isoformat(timespec="seconds"),
-        "target": {
-            "base_url": redactor.text(target.base_url),
-            "models": dict(target.models),
-            "level": target.level,
-            "profile": target.profile.name,
-            "max_requests": target.max_requests,
-            "seed": target.seed,
-        },
-        "notes": [redactor.text(note) for note in result.notes],
-        "summary": {
-            **summary,
-            "total": len(result.results),
-            "requests": result.requests,
-            "tokens": {
-                "prompt": result.tokens.prompt,
-                "completion": result.tokens.completion,
-                "total": result.tokens.total,
-            },
-            "duration_s": result.duration,
-        },
-        "checks": [_check(r, redactor, target.api_key) for r in result.results],
-    }
 
 
 # XML 1.0 forbids most control characters; a body excerpt may hold them.
@@ -233,8 +145,6 @@ def write_reports(
     result: RunResult, directory: Path | str, *, latest: bool = False
 ) -> dict[str, Path]:
     """Write the three reports into ``directory``; returns ``{"json"|"junit"|"html": path}``."""
-    from conformance.reporting_html import render_html
-
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     report = build_report(result)

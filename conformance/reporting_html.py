@@ -5,7 +5,7 @@ means, lists failures first, filters by outcome, area and text, and opens each c
 rule, its source and the redacted evidence with a ``curl`` line to reproduce it.
 
 Must not: load anything from the network, or render data that did not go through
-:func:`conformance.reporting.build_report` (which redacts).
+:func:`conformance.report.build_report` (which redacts).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from conformance.evidence import EvidenceDict
-    from conformance.reporting import CheckDict, ReportDict
+    from conformance.report import CheckDict, ReportDict
 
 __all__ = ["render_html"]
 

@@ -1,7 +1,8 @@
 """A run's verdicts: one :class:`CheckResult` per check and the :class:`RunResult` around them.
 
-Owns: the result records the runner produces and the writers and the plugin consume, with the
-summary counts and the exit status they imply.
+Owns: the result records the runner produces and the writers, the terminal and the plugin
+consume, with the summary counts and the exit status they imply. Writers import these from
+here, never from the runner.
 
 Must not: run checks, render reports, or perform I/O.
 """
@@ -11,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from conformance.client import TokenCount
 from conformance.exchange import Exchange
-from conformance.registry import Level, Outcome
 from conformance.target import Target
+from conformance.usage import TokenCount
+from conformance.vocabulary import Level, Outcome
 
 __all__ = ["CheckResult", "RunResult"]
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from conformance.profiles import Profile
-    from conformance.registry import Capability, Level
+    from conformance.vocabulary import Capability, Level
 
 __all__ = ["Target"]
 

@@ -28,7 +28,7 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from conformance.runner import CheckResult, RunResult
+    from conformance.results import CheckResult, RunResult
     from conformance.target import Target
 
 __all__ = ["Progress", "print_summary"]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from conformance.checks.verdicts import excerpt, ok_json
+from conformance.context import CATALOG_KEY, MODELS_LIST_KEY
 from conformance.media import wav_tone
 from conformance.registry import CheckFailed, CheckSkipped, check
 from conformance.schemas import schema_errors, spec_dir
@@ -31,9 +32,7 @@ _SOURCE = "spec/catalog.yaml (gateway extension modelled on monday.com's Models 
 
 async def _catalog(ctx: CheckContext) -> tuple[Exchange, list[dict[str, Any]]]:
     url = f"{ctx.target.origin}/api/models"
-    exchange = await ctx.shared(
-        "GET /api/models", lambda: ctx.client.request("GET", url, auth=False)
-    )
+    exchange = await ctx.shared(CATALOG_KEY, lambda: ctx.client.request("GET", url, auth=False))
     if exchange.status in (404, 405) or exchange.status is None:
         raise CheckSkipped(f"the target offers no public catalog at {url} ({exchange.status})")
     if exchange.status in (401, 403):
@@ -80,7 +79,7 @@ async def check_catalog_api_models_schema(ctx: CheckContext) -> None:
 async def check_catalog_categories_consistent(ctx: CheckContext) -> None:
     _, catalog = await _catalog(ctx)
     by_slug = {m.get("slug"): m for m in catalog}
-    listing = await ctx.shared("GET /models", lambda: ctx.client.request("GET", "/models"))
+    listing = await ctx.shared(MODELS_LIST_KEY, lambda: ctx.client.request("GET", "/models"))
     data = ok_json(listing, "GET /models").get("data") or []
     for model in data:
         if not isinstance(model, dict):

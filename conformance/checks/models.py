@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from conformance.checks.chat import created_problem
 from conformance.checks.errors import envelope_problems
+from conformance.context import MODELS_LIST_KEY
 from conformance.registry import CheckFailed, CheckSkipped, check
 
 if TYPE_CHECKING:
@@ -29,8 +30,8 @@ _SEGMENT_SAFE = "!$&'()*+,;=:@"
 
 
 async def _listing(ctx: CheckContext) -> Exchange:
-    # The runner seeds this key with its discovery request, so the listing costs nothing more.
-    return await ctx.shared("GET /models", lambda: ctx.client.request("GET", MODELS))
+    # The run seeds this key with its discovery request, so the listing costs nothing more.
+    return await ctx.shared(MODELS_LIST_KEY, lambda: ctx.client.request("GET", MODELS))
 
 
 async def _models(ctx: CheckContext) -> tuple[Exchange, list[dict[str, Any]]]:

@@ -17,6 +17,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from conformance.checks.verdicts import excerpt, ok_json, require_ok
+from conformance.context import MODELS_LIST_KEY
 from conformance.registry import CheckFailed, CheckSkipped, check
 from conformance.sse import decode_stream
 
@@ -84,7 +85,7 @@ async def check_profile_aliases_listed(ctx: CheckContext) -> None:
     aliases = ctx.target.profile.aliases
     if not aliases:
         raise CheckSkipped(f"profile {ctx.target.profile.name!r} names no aliases")
-    exchange = await ctx.shared("GET /models", lambda: ctx.client.request("GET", "/models"))
+    exchange = await ctx.shared(MODELS_LIST_KEY, lambda: ctx.client.request("GET", "/models"))
     data = ok_json(exchange, "GET /models").get("data")
     ids = {m.get("id") for m in data if isinstance(m, dict)} if isinstance(data, list) else set()
     missing = [a for a in aliases if a not in ids]

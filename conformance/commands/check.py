@@ -1,40 +1,31 @@
 """``parity check``: run the conformance suite against a target and write the reports.
 
-Owns: the command's arguments, reading them with the environment (``--base-url`` >
-``PARITY_BASE_URL`` > ``OPENAI_BASE_URL``; ``--api-key`` > ``PARITY_API_KEY`` >
-``OPENAI_API_KEY``) into a frozen Target, live progress and the summary in the terminal, and
-the exit status: 0 every run check passed, 1 at least one failed, 2 usage error or target
-unreachable (one line saying what to fix, never a traceback).
+Owns: the command's arguments (read with the environment into :class:`Settings` by
+:mod:`conformance.settings`, which the pytest plugin shares), live progress and the summary in
+the terminal, and the exit status: 0 every run check passed, 1 at least one failed, 2 usage
+error or target unreachable (one line saying what to fix, never a traceback).
 
-Must not: judge responses or render reports itself (the runner and the writers do).
+Must not: judge responses or render reports itself (the runner and the writers do), or validate
+settings itself (``conformance.settings`` does, for the plugin too).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import difflib
-import os
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from conformance.registry import CAPABILITIES, LEVELS, Capability, Level
+from conformance.errors import UsageError
+from conformance.settings import DEFAULTS, OPTIONS, Settings, parse_models, plan, settings_from
+from conformance.vocabulary import CAPABILITIES, LEVELS
 
 if TYPE_CHECKING:
-    from conformance.profiles import Profile
-    from conformance.registry import CheckSpec
-    from conformance.runner import RunResult
+    from conformance.results import RunResult
 
+# UsageError and parse_models are re-exported: callers of this command catch and use them.
 __all__ = ["UsageError", "add_arguments", "parse_models", "resolve", "run"]
-
-DEFAULT_LEVEL: Level = "standard"
-
-
-class UsageError(Exception):
-    """A mistake in the command line or environment; the message says how to fix it."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--level",
         choices=LEVELS,
-        default=DEFAULT_LEVEL,
+        default=DEFAULTS["level"],
         help="smoke (< ~30 requests), standard (default) or deep",
     )
     parser.add_argument(
@@ -80,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--profile",
-        default="openai",
+        default=DEFAULTS["profile"],
         metavar="NAME|FILE",
         help="what the target promises: built-in 'openai' (default) or 'monday', or a YAML file",
     )
@@ -107,133 +98,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "examples per operation and time cap grow with it (raise --check-timeout to match)",
     )
     parser.add_argument(
-        "--concurrency", type=int, default=4, metavar="N", help="checks run at once (default 4)"
+        "--concurrency",
+        type=int,
+        default=DEFAULTS["concurrency"],
+        metavar="N",
+        help="checks run at once (default 4)",
     )
     parser.add_argument(
         "--check-timeout",
         type=float,
-        default=120.0,
+        default=DEFAULTS["check_timeout"],
         metavar="SECONDS",
         help="a check running longer fails (default 120)",
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """The command line and environment, read once."""
-
-    base_url: str
-    api_key: str | None
-    level: Level
-    pins: Mapping[Capability, str]
-    only: frozenset[str]
-    skip: frozenset[str]
-    profile: str
-    report_dir: Path | None
-    max_requests: int | None
-    seed: int | None
-    fuzz_requests: int | None
-    concurrency: int
-    check_timeout: float
-
-
-def parse_models(values: Sequence[str]) -> dict[Capability, str]:
-    """``CAPABILITY=MODEL`` pins; ``CAPABILITY=none`` (or empty) marks it as not offered."""
-    pins: dict[Capability, str] = {}
-    for value in values:
-        cap, sep, model = value.partition("=")
-        cap = cap.strip().lower()
-        if not sep or cap not in CAPABILITIES:
-            raise UsageError(
-                f"--model {value!r}: expected CAPABILITY=MODEL with CAPABILITY one of "
-                f"{', '.join(CAPABILITIES)}"
-            )
-        model = model.strip()
-        pins[cap] = "" if model.lower() == "none" else model
-    return pins
-
-
-def _split(values: Sequence[str]) -> frozenset[str]:
-    return frozenset(part.strip() for value in values for part in value.split(",") if part.strip())
-
-
 def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
-    """Command line > environment > default, validated; raises :class:`UsageError`."""
-    env = os.environ if environ is None else environ
-    base_url = args.base_url or env.get("PARITY_BASE_URL") or env.get("OPENAI_BASE_URL")
-    if not base_url:
-        raise UsageError(
-            "no target: pass --base-url URL (e.g. http://127.0.0.1:8000/v1) or set "
-            "PARITY_BASE_URL; to try parity locally, start the reference server with `parity serve`"
-        )
-    if not base_url.startswith(("http://", "https://")):
-        raise UsageError(f"--base-url {base_url!r} must start with http:// or https://")
-    api_key = args.api_key or env.get("PARITY_API_KEY") or env.get("OPENAI_API_KEY") or None
-    if args.max_requests is not None and args.max_requests < 1:
-        raise UsageError(f"--max-requests must be at least 1, got {args.max_requests!r}")
-    if args.fuzz_requests is not None and args.fuzz_requests < 1:
-        raise UsageError(f"--fuzz-requests must be at least 1, got {args.fuzz_requests!r}")
-    if args.concurrency < 1:
-        raise UsageError(f"--concurrency must be at least 1, got {args.concurrency!r}")
-    if args.check_timeout <= 0:
-        raise UsageError(f"--check-timeout must be positive, got {args.check_timeout!r}")
-    return Settings(
-        base_url=base_url.rstrip("/"),
-        api_key=api_key,
-        level=args.level,
-        pins=parse_models(args.model),
-        only=_split(args.only),
-        skip=_split(args.skip),
-        profile=args.profile,
-        report_dir=Path(args.report_dir) if args.report_dir else None,
-        max_requests=args.max_requests,
-        seed=args.seed,
-        fuzz_requests=args.fuzz_requests,
-        concurrency=args.concurrency,
-        check_timeout=args.check_timeout,
-    )
-
-
-def _unknown(kind: str, given: frozenset[str], known: set[str], hint: str) -> None:
-    unknown = sorted(given - known)
-    if not unknown:
-        return
-    close = difflib.get_close_matches(unknown[0], sorted(known), n=3)
-    maybe = f"; did you mean {', '.join(close)}?" if close else ""
-    raise UsageError(f"unknown {kind} {', '.join(map(repr, unknown))}{maybe} ({hint})")
-
-
-def plan(settings: Settings) -> tuple[list[CheckSpec], Profile]:
-    """Load the checks and the profile, and select what runs; raises :class:`UsageError`."""
-    from conformance.profiles import ProfileError, load_profile
-    from conformance.runner import CheckLoadError, load_checks, select_checks
-
-    try:
-        checks = load_checks()
-    except CheckLoadError as exc:
-        raise UsageError(f"cannot load the checks: {exc}") from None
-    areas = {spec.area for spec in checks}
-    _unknown("area", settings.only, areas, f"valid areas: {', '.join(sorted(areas))}")
-    ids = {spec.id for spec in checks}
-    _unknown("check id", settings.skip, ids, "see `parity checks list`")
-    try:
-        profile = load_profile(settings.profile)
-    except (ProfileError, OSError) as exc:
-        raise UsageError(f"--profile {settings.profile!r}: {exc}") from None
-    specs = select_checks(checks, level=settings.level, only=settings.only)
-    if not specs:
-        # A run of nothing would "pass" in CI; say so instead.
-        where = f" in areas {', '.join(sorted(settings.only))}" if settings.only else ""
-        raise UsageError(
-            f"no check runs at level {settings.level!r}{where}; try --level deep or other areas"
-        )
-    return specs, profile
+    """The parsed command line with the environment, validated; raises :class:`UsageError`."""
+    options = {name: value for name, value in vars(args).items() if name in OPTIONS}
+    return settings_from(options, environ)
 
 
 def run(args: argparse.Namespace) -> int:
+    from conformance.errors import TargetUnreachableError
     from conformance.reporting import default_report_dir, write_reports
-    from conformance.runner import TargetUnreachableError, run_checks
-    from conformance.target import Target
+    from conformance.runner import run_checks
     from conformance.terminal import Progress, print_summary
 
     try:
@@ -242,16 +131,7 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"parity check: {exc}", file=sys.stderr)
         return 2
-    target = Target(
-        base_url=settings.base_url,
-        api_key=settings.api_key,
-        level=settings.level,
-        profile=profile,
-        models=settings.pins,
-        max_requests=settings.max_requests,
-        seed=settings.seed,
-        fuzz_requests=settings.fuzz_requests,
-    )
+    target = settings.target(profile)
     progress = Progress(total=len(specs), target=target)
     try:
         with progress:

@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from conformance.registry import LEVELS
+from conformance.vocabulary import LEVELS
 
 __all__ = ["add_arguments", "run"]
 
@@ -34,10 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from conformance.runner import CheckLoadError, load_checks
+    from conformance import selection
+    from conformance.errors import CheckLoadError
 
     try:
-        checks = list(load_checks())
+        checks = list(selection.load_checks())
     except CheckLoadError as exc:
         print(f"parity checks: cannot load the checks: {exc}", file=sys.stderr)
         return 2

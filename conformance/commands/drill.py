@@ -24,18 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from conformance.errors import UsageError
+from conformance.settings import api_key_from, base_url_from
+
 if TYPE_CHECKING:
     import httpx
 
     from conformance.drills.profile import DrillProfile
     from conformance.registry import CheckSpec
-    from conformance.runner import RunResult
+    from conformance.results import RunResult
 
+# UsageError is re-exported: callers of this command catch it.
 __all__ = ["DrillSettings", "UsageError", "add_arguments", "resolve", "run", "run_drills"]
-
-
-class UsageError(Exception):
-    """A mistake in the command line or environment; the message says how to fix it."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,7 +97,7 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
     from conformance.drills.upstreams import is_loopback_url
 
     env = os.environ if environ is None else environ
-    base_url = args.base_url or env.get("PARITY_BASE_URL") or env.get("OPENAI_BASE_URL")
+    base_url = base_url_from(args.base_url, env)
     if not base_url or not base_url.startswith(("http://", "https://")):
         raise UsageError(
             f"--base-url {base_url!r}: give the gateway's base URL, e.g. http://127.0.0.1:8100/v1"
@@ -125,7 +125,7 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         raise UsageError(f"--check-timeout must be positive, got {args.check_timeout!r}")
     return DrillSettings(
         base_url=base_url.rstrip("/"),
-        api_key=args.api_key or env.get("PARITY_API_KEY") or env.get("OPENAI_API_KEY") or None,
+        api_key=api_key_from(args.api_key, env),
         controls=tuple(args.upstream_control),
         control_key=key,
         profile=args.profile,
@@ -156,9 +156,10 @@ async def run_drills(
 
     from conformance.drills import load_drills
     from conformance.drills.environment import DrillEnv, use
-    from conformance.drills.upstreams import UpstreamControl, UpstreamControlError
+    from conformance.drills.upstreams import UpstreamControl
+    from conformance.errors import TargetUnreachableError, UpstreamControlError
     from conformance.profiles import OPENAI
-    from conformance.runner import TargetUnreachableError, run_checks
+    from conformance.runner import run_checks
     from conformance.target import Target
 
     specs = select(list(load_drills()), settings.only)
@@ -206,16 +207,16 @@ def _longest_drill_s(profile: DrillProfile) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from conformance.drills.profile import DrillProfileError, load_drill_profile
+    from conformance.drills.profile import load_drill_profile
+    from conformance.errors import TargetUnreachableError
     from conformance.reporting import default_report_dir, write_reports
-    from conformance.runner import TargetUnreachableError
     from conformance.terminal import print_summary
 
     try:
         settings = resolve(args)
         profile = load_drill_profile(settings.profile)
         result = asyncio.run(run_drills(settings, profile))
-    except (UsageError, DrillProfileError) as exc:
+    except UsageError as exc:  # DrillProfileError included
         print(f"parity drill: {exc}", file=sys.stderr)
         return 2
     except TargetUnreachableError as exc:

@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from conformance.errors import DrillProfileError
 from conformance.schemas import spec_dir
 
 __all__ = [
@@ -37,10 +38,6 @@ __all__ = [
 ]
 
 _BUILTIN = Path(__file__).resolve().parent / "profiles"
-
-
-class DrillProfileError(ValueError):
-    """The profile cannot be used; the message names the field and the offending value."""
 
 
 @dataclass(frozen=True, slots=True)

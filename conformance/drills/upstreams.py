@@ -19,12 +19,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from conformance.drills.verdicts import Served
+from conformance.errors import UpstreamControlError
 
 __all__ = ["UpstreamControl", "UpstreamControlError", "is_loopback_url"]
-
-
-class UpstreamControlError(Exception):
-    """The control API refused or could not be reached; the message says which and why."""
 
 
 def is_loopback_url(url: str) -> bool:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conformance import runner
+from conformance import selection
 from conformance.cli import main
 from conformance.commands.check import UsageError, add_arguments, parse_models, resolve
 from conformance.context import CheckContext
@@ -61,7 +61,7 @@ def _registry() -> Registry:
 @pytest.fixture
 def private_checks(monkeypatch: pytest.MonkeyPatch) -> Registry:
     reg = _registry()
-    monkeypatch.setattr(runner, "load_checks", lambda: reg)
+    monkeypatch.setattr(selection, "load_checks", lambda: reg)
     return reg
 
 
@@ -261,7 +261,7 @@ def test_cli_nothing_selected_is_a_usage_error(clean_env, monkeypatch, capsys) -
     async def check_deep(ctx: CheckContext) -> None:
         return None
 
-    monkeypatch.setattr(runner, "load_checks", lambda: reg)
+    monkeypatch.setattr(selection, "load_checks", lambda: reg)
     assert main(["check", "--base-url", "http://127.0.0.1:9/v1", "--level", "smoke"]) == 2
     assert "no check runs at level 'smoke'" in capsys.readouterr().err
 

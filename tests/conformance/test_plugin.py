@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 _CONFTEST = """
-from conformance import runner
+from conformance import selection
 from conformance.registry import CheckFailed, CheckSkipped, CheckWarning, Registry, check
 
 reg = Registry()
@@ -45,7 +45,7 @@ async def check_skips(ctx):
     raise CheckFailed("never runs: no video model")
 
 
-runner.load_checks = lambda: reg
+selection.load_checks = lambda: reg
 """
 
 

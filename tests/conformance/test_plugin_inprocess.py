@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import runner
+from conformance import selection
 from conformance.registry import CheckFailed, CheckWarning, Registry, check
 
 _PLUGINS = [
@@ -99,7 +99,7 @@ def _cases(path: Path) -> dict[str, str]:
 def test_plugin_inprocess_items_outcomes_and_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine_origin: str, capsys
 ) -> None:
-    monkeypatch.setattr(runner, "load_checks", _registry)
+    monkeypatch.setattr(selection, "load_checks", _registry)
     monkeypatch.delenv("PARITY_API_KEY", raising=False)
     (tmp_path / "test_own.py").write_text("def test_own():\n    pass\n")
     junit = tmp_path / "j.xml"
@@ -141,7 +141,7 @@ def test_plugin_inprocess_items_outcomes_and_report(
 def test_plugin_inprocess_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    monkeypatch.setattr(runner, "load_checks", _registry)
+    monkeypatch.setattr(selection, "load_checks", _registry)
     code = pytest.main(
         [
             str(tmp_path),

@@ -1,0 +1,233 @@
+"""The settings of a conformance run, shared by ``parity check`` and the pytest plugin.
+
+Owns: reading the options (a mapping: the command line's parsed arguments, or the plugin's
+``--parity-*`` options under the same names) with the environment into one frozen
+:class:`Settings` (command line > ``PARITY_*`` > ``OPENAI_*`` > default), validating every
+value (the error shows it and says how to fix it), and :func:`plan`: the checks that run and
+the profile they run under. The option names are :data:`OPTIONS`; a missing one takes its
+default.
+
+Must not: print, exit or parse a command line (the CLI and the plugin do), or touch the
+network.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from conformance import selection
+from conformance.errors import CheckLoadError, ProfileError, UsageError
+from conformance.target import Target
+from conformance.vocabulary import CAPABILITIES, LEVELS, Capability, Level
+
+if TYPE_CHECKING:
+    from conformance.profiles import Profile
+    from conformance.registry import CheckSpec
+
+__all__ = [
+    "DEFAULTS",
+    "OPTIONS",
+    "Settings",
+    "api_key_from",
+    "base_url_from",
+    "parse_models",
+    "plan",
+    "settings_from",
+]
+
+# Option name -> default (the command line's flags without their dashes).
+DEFAULTS: Mapping[str, Any] = {
+    "base_url": None,
+    "api_key": None,
+    "level": "standard",
+    "model": (),
+    "only": (),
+    "skip": (),
+    "profile": "openai",
+    "report_dir": None,
+    "max_requests": None,
+    "seed": None,
+    "fuzz_requests": None,
+    "concurrency": 4,
+    "check_timeout": 120.0,
+}
+OPTIONS: tuple[str, ...] = tuple(DEFAULTS)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The options and the environment, read once and validated."""
+
+    base_url: str
+    api_key: str | None
+    level: Level
+    pins: Mapping[Capability, str]
+    only: frozenset[str]
+    skip: frozenset[str]
+    profile: str
+    report_dir: Path | None
+    max_requests: int | None
+    seed: int | None
+    fuzz_requests: int | None
+    concurrency: int
+    check_timeout: float
+
+    def target(self, profile: Profile) -> Target:
+        """The target these settings name, judged against ``profile``."""
+        return Target(
+            base_url=self.base_url,
+            api_key=self.api_key,
+            level=self.level,
+            profile=profile,
+            models=self.pins,
+            max_requests=self.max_requests,
+            seed=self.seed,
+            fuzz_requests=self.fuzz_requests,
+        )
+
+
+def base_url_from(given: str | None, environ: Mapping[str, str]) -> str | None:
+    """``--base-url`` > ``PARITY_BASE_URL`` > ``OPENAI_BASE_URL`` (the official SDK's variable)."""
+    return given or environ.get("PARITY_BASE_URL") or environ.get("OPENAI_BASE_URL") or None
+
+
+def api_key_from(given: str | None, environ: Mapping[str, str]) -> str | None:
+    """``--api-key`` > ``PARITY_API_KEY`` > ``OPENAI_API_KEY`` (the official SDK's variable)."""
+    return given or environ.get("PARITY_API_KEY") or environ.get("OPENAI_API_KEY") or None
+
+
+def parse_models(values: Sequence[str]) -> dict[Capability, str]:
+    """``CAPABILITY=MODEL`` pins; ``CAPABILITY=none`` (or empty) marks it as not offered."""
+    pins: dict[Capability, str] = {}
+    for value in values:
+        cap, sep, model = value.partition("=")
+        cap = cap.strip().lower()
+        if not sep or cap not in CAPABILITIES:
+            raise UsageError(
+                f"--model {value!r}: expected CAPABILITY=MODEL with CAPABILITY one of "
+                f"{', '.join(CAPABILITIES)}"
+            )
+        model = model.strip()
+        pins[cap] = "" if model.lower() == "none" else model
+    return pins
+
+
+def _strings(name: str, value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence | frozenset | set) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise UsageError(f"--{name.replace('_', '-')} expects text values, got {value!r}")
+
+
+def _split(name: str, value: object) -> frozenset[str]:
+    parts = (part.strip() for item in _strings(name, value) for part in item.split(","))
+    return frozenset(part for part in parts if part)
+
+
+def _count(name: str, value: object) -> int | None:
+    """An optional whole number of at least 1 (``None``: not set)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value!r}")
+    return value
+
+
+def _seed(value: object) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise UsageError(f"--seed must be a whole number, got {value!r}")
+
+
+def settings_from(
+    options: Mapping[str, object], environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Options > environment > default, validated; raises :class:`UsageError`.
+
+    ``options`` holds any of :data:`OPTIONS`; another key is a programming error
+    (``TypeError`` naming it). ``environ`` defaults to ``os.environ``.
+    """
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TypeError(f"unknown settings {unknown!r}; valid: {', '.join(OPTIONS)}")
+    env = os.environ if environ is None else environ
+    given = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+    base_url = base_url_from(given["base_url"], env)
+    if not base_url:
+        raise UsageError(
+            "no target: pass --base-url URL (e.g. http://127.0.0.1:8000/v1) or set "
+            "PARITY_BASE_URL; to try parity locally, start the reference server with `parity serve`"
+        )
+    if not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"--base-url {base_url!r} must start with http:// or https://")
+    level = given["level"]
+    if level not in LEVELS:
+        raise UsageError(f"--level {level!r} is not one of {', '.join(LEVELS)}")
+    concurrency = _count("concurrency", given["concurrency"])
+    check_timeout = given["check_timeout"]
+    if (
+        isinstance(check_timeout, bool)
+        or not isinstance(check_timeout, int | float)
+        or check_timeout <= 0
+    ):
+        raise UsageError(f"--check-timeout must be positive, got {check_timeout!r}")
+    profile = given["profile"]
+    if not isinstance(profile, str | Path):
+        raise UsageError(f"--profile must be a name or a file, got {profile!r}")
+    report_dir = given["report_dir"]
+    return Settings(
+        base_url=base_url.rstrip("/"),
+        api_key=api_key_from(given["api_key"], env),
+        level=level,
+        pins=parse_models(_strings("model", given["model"])),
+        only=_split("only", given["only"]),
+        skip=_split("skip", given["skip"]),
+        profile=str(profile),
+        report_dir=Path(report_dir) if report_dir else None,
+        max_requests=_count("max_requests", given["max_requests"]),
+        seed=_seed(given["seed"]),
+        fuzz_requests=_count("fuzz_requests", given["fuzz_requests"]),
+        concurrency=concurrency or DEFAULTS["concurrency"],
+        check_timeout=float(check_timeout),
+    )
+
+
+def _unknown(kind: str, given: frozenset[str], known: set[str], hint: str) -> None:
+    unknown = sorted(given - known)
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], sorted(known), n=3)
+    maybe = f"; did you mean {', '.join(close)}?" if close else ""
+    raise UsageError(f"unknown {kind} {', '.join(map(repr, unknown))}{maybe} ({hint})")
+
+
+def plan(settings: Settings) -> tuple[list[CheckSpec], Profile]:
+    """Load the checks and the profile, and select what runs; raises :class:`UsageError`."""
+    from conformance.profiles import load_profile  # reads YAML: imported when a run is planned
+
+    try:
+        checks = selection.load_checks()
+    except CheckLoadError as exc:
+        raise UsageError(f"cannot load the checks: {exc}") from None
+    areas = {spec.area for spec in checks}
+    _unknown("area", settings.only, areas, f"valid areas: {', '.join(sorted(areas))}")
+    ids = {spec.id for spec in checks}
+    _unknown("check id", settings.skip, ids, "see `parity checks list`")
+    try:
+        profile = load_profile(settings.profile)
+    except (ProfileError, OSError) as exc:
+        raise UsageError(f"--profile {settings.profile!r}: {exc}") from None
+    specs = selection.select_checks(checks, level=settings.level, only=settings.only)
+    if not specs:
+        # A run of nothing would "pass" in CI; say so instead.
+        where = f" in areas {', '.join(sorted(settings.only))}" if settings.only else ""
+        raise UsageError(
+            f"no check runs at level {settings.level!r}{where}; try --level deep or other areas"
+        )
+    return specs, profile

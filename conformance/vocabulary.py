@@ -1,0 +1,27 @@
+"""The words every part of the suite shares: check levels, capabilities and outcomes.
+
+Owns: the closed choices (``Literal`` types) and their tuples in order, so the registry, the
+target, the runner, the results and the report writers agree without importing each other.
+
+Must not: import any other module of the suite.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+__all__ = ["CAPABILITIES", "LEVELS", "OUTCOMES", "Capability", "Level", "Outcome"]
+
+# A check of level ``smoke`` also runs at ``standard`` and ``deep``: the tuple is in that order.
+Level = Literal["smoke", "standard", "deep"]
+LEVELS: tuple[Level, ...] = get_args(Level)
+
+# What a target may offer; each maps to one model (discovered from the listings or pinned).
+Capability = Literal[
+    "chat", "embedding", "image", "speech", "transcription", "video", "responses", "realtime"
+]
+CAPABILITIES: tuple[Capability, ...] = get_args(Capability)
+
+# A check's verdict; only "failed" changes a run's exit status.
+Outcome = Literal["passed", "failed", "skipped", "warning"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)

@@ -13,15 +13,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+from conformance.errors import LaunchError
+from conformance.launch import free_port, launched, reference_server_argv
+from conformance.reporting import link_latest
 
 __all__ = ["add_arguments", "run"]
 
@@ -75,55 +75,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def _reference_server(config: Path, log_path: Path) -> Iterator[str]:
-    port = _free_port()
+    """``parity serve --config CONFIG`` on a free loopback port, until it is stopped; its base URL."""
+    port = free_port()
     origin = f"http://127.0.0.1:{port}"
-    serve = ["serve", "--config", str(config), "--port", str(port)]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "reference_server", *serve],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + _READY_TIMEOUT_S
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(
-                        f"the reference server exited with status {proc.returncode}; see {log_path}"
-                    )
-                with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(f"{origin}/api/models", timeout=1.0).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"the reference server did not answer within {_READY_TIMEOUT_S:.0f} s; "
-                        f"see {log_path}"
-                    )
-                time.sleep(0.2)
-            yield f"{origin}/v1"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _point_latest(run_dir: Path) -> None:
-    latest = run_dir.parent / "latest"
-    with contextlib.suppress(FileNotFoundError):
-        latest.unlink()
-    with contextlib.suppress(OSError):
-        latest.symlink_to(run_dir.name, target_is_directory=True)
+    argv = reference_server_argv("--config", str(config), "--port", str(port))
+    # The public catalog answers without a key once the server is up.
+    with launched(argv, f"{origin}/api/models", log=log_path, timeout_s=_READY_TIMEOUT_S):
+        yield f"{origin}/v1"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -177,11 +137,13 @@ def run(args: argparse.Namespace) -> int:
                 ],
                 env=env,
             )
-    except RuntimeError as exc:
-        print(f"parity demo: {exc}", file=sys.stderr)
+    except LaunchError as exc:
+        print(f"parity demo: the reference server did not start: {exc}", file=sys.stderr)
         return 2
     if args.report_dir is None:
-        _point_latest(run_dir)
+        # The reports stand without the link (a file system without symlinks, say).
+        with contextlib.suppress(OSError):
+            link_latest(run_dir)
     print()
     print(f"parity demo: conformance report  {run_dir / 'check' / 'report.html'}")
     print(f"parity demo: load report         {run_dir / 'load' / 'report.html'}")

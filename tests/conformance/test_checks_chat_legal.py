@@ -13,6 +13,7 @@ MODULES = (
     "chat",
     "chat_params",
     "chat_stream",
+    "chat_stream_answers",
     "chat_stream_tools",
     "chat_tools",
     "chat_format",

@@ -223,8 +223,9 @@ class SSEDecoder:
     def _dispatch(self, offset: int) -> ServerSentEvent | None:
         pending = self._pending
         self._pending = _Pending(start=offset + 1)
-        # openai-python dispatches when any of event/data/retry/last-id is set; with no data it
-        # passes "" to json.loads and raises (conformance-anchors 1.2, verified table).
+        # openai-python's SSEDecoder (_streaming.py) dispatches when any of event, data, retry or
+        # the last event id is set, and Stream passes every event but [DONE] to json.loads: with
+        # no data that is json.loads("") and a JSONDecodeError (openai/openai-python#2722).
         sdk_dispatches = (
             bool(pending.data) or bool(pending.event) or pending.sdk_retry or bool(self._last_id)
         )

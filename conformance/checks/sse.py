@@ -128,8 +128,8 @@ async def check_nothing_after_done(ctx: CheckContext) -> None:
     endpoint=CHAT,
     asserts="No event reaches the official SDK with empty data (`event: ping`, bare `data:`, "
     "`retry:`-only frames, or comment keep-alives after an `id:`).",
-    source=f"{_SDK}: an event with empty data is passed to json.loads and raises "
-    "(conformance research 1.2, verified); openai-python issue #2722",
+    source=f"{_SDK}: every dispatched event but [DONE] is passed to json.loads, so one with "
+    "empty data raises JSONDecodeError; openai/openai-python#2722",
     capability="chat",
 )
 async def check_no_empty_events(ctx: CheckContext) -> None:

@@ -31,7 +31,7 @@ __all__: list[str] = []
 _ENDPOINT = "POST /v1/chat/completions"
 _SOURCE = (
     "OpenAI API reference, 'Error codes' (429 and 5xx are retryable server-side failures) and "
-    "'Streaming' (an answer ends with data: [DONE]); gateway fallback contract, issue 9"
+    "'Streaming' (an answer ends with data: [DONE]); spec/PROVENANCE.md, 'Gateway drills' 1"
 )
 
 

@@ -39,7 +39,8 @@ MAX_RATE_REQUESTS = 2000  # drills are bounded
     endpoint="POST /v1/chat/completions",
     asserts="N concurrent requests against budget B: total charged <= B, refusals are 429 "
     "insufficient_quota",
-    source="OpenAI API reference, 'Error codes' (429 insufficient_quota); issue 9",
+    source="OpenAI API reference, 'Error codes' (429 insufficient_quota); "
+    "spec/PROVENANCE.md, 'Gateway drills' 4",
     into=DRILLS,
 )
 async def check_budget(ctx: CheckContext) -> None:
@@ -94,7 +95,8 @@ async def check_budget(ctx: CheckContext) -> None:
     level="standard",
     endpoint="POST /v1/chat/completions",
     asserts="steady accepted rate within 5% of the configured limit; every 429 carries Retry-After",
-    source="OpenAI API reference, 'Rate limits' guide (429 with Retry-After); issue 9",
+    source="OpenAI API reference, 'Rate limits' guide (429 with Retry-After); "
+    "spec/PROVENANCE.md, 'Gateway drills' 5",
     into=DRILLS,
 )
 async def check_rate(ctx: CheckContext) -> None:

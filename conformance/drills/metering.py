@@ -30,7 +30,7 @@ __all__: list[str] = []
 
 _SOURCE = (
     "monday.com Models API docs (x-monday-credits-used; credits approximate provider cost); "
-    "OpenAI API reference, chat completion 'usage' object; issue 9"
+    "OpenAI API reference, chat completion 'usage' object; spec/PROVENANCE.md, 'Gateway drills' 3"
 )
 
 

@@ -21,7 +21,8 @@ __all__: list[str] = []
 
 _SOURCE = (
     "OpenAI API reference, 'Streaming' (data: [DONE] ends a complete stream); openai-python "
-    "_streaming.py raises APIError on an in-stream error event; issue 9"
+    "_streaming.py raises APIError on an in-stream error event; spec/PROVENANCE.md, "
+    "'Gateway drills' 2"
 )
 AFTER_CHUNKS = 4
 

@@ -30,7 +30,8 @@ __all__: list[str] = []
     endpoint="POST /v1/chat/completions",
     asserts="after the primary heals, traffic returns to it within the circuit-breaker window, "
     "with no client errors meanwhile",
-    source="Circuit-breaker pattern (closed -> open -> half-open); issue 9",
+    source="Circuit-breaker pattern (closed -> open -> half-open); spec/PROVENANCE.md, "
+    "'Gateway drills' 6",
     into=DRILLS,
 )
 async def check_recovery(ctx: CheckContext) -> None:

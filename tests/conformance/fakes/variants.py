@@ -1,8 +1,7 @@
 """The catalogue: broken variants (each trips exactly one check id) and legal ones (trip none).
 
-Every broken variant is a real failure seen in the wild (see
-/work/shared/research/conformance-anchors.md section 2); its key is the id of the check that
-must catch it.
+Every broken variant is a failure seen in real gateways; its key is the id of the check that
+must catch it (whose ``source`` names the OpenAI rule the variant breaks).
 """
 
 from __future__ import annotations
@@ -12,14 +11,14 @@ from tests.conformance.fakes.base import Knobs
 __all__ = ["BROKEN", "EXPENSIVE", "LEGAL", "SCHEMA_CHECKS", "judged_ids", "variant_ids"]
 
 BROKEN: dict[str, Knobs] = {
-    # SSE framing (A1-A4)
+    # SSE framing
     "sse.framing.content_type": Knobs(stream_content_type="text/plain"),
     "sse.framing.json_payloads": Knobs(non_json_event=True),
     "sse.framing.done_sentinel": Knobs(no_done=True),
     "sse.framing.nothing_after_done": Knobs(after_done=True),
     "sse.framing.no_empty_events": Knobs(ping_event=True),
     "sse.framing.utf8": Knobs(invalid_utf8=True),
-    # chat stream semantics (A5, A7, B1-B6, C1, C3, C6)
+    # chat stream semantics
     "chat.stream.accepted": Knobs(stream_usage_status=500),
     "chat.stream.chunk_object": Knobs(chunk_object="chat.completion"),
     "chat.stream.created_seconds": Knobs(chunk_created_ms=True),
@@ -35,7 +34,7 @@ BROKEN: dict[str, Knobs] = {
     "chat.stream.agreement": Knobs(stream_prompt_skew=1),
     "chat.stream.schema": Knobs(chunk_fingerprint_int=True),
     "chat.stream.n_choices": Knobs(stream_role_first_choice_only=True),
-    # chat non-stream (A4, B9, D2-D8, E3, E5)
+    # chat non-stream
     "chat.completion.accepted": Knobs(fail_basic=True),
     "chat.completion.content_type": Knobs(completion_content_type="text/event-stream"),
     "chat.completion.shape": Knobs(completion_object="text_completion"),
@@ -50,7 +49,7 @@ BROKEN: dict[str, Knobs] = {
     "chat.params.content_parts": Knobs(reject_parts=True),
     "chat.params.unknown_tolerated": Knobs(reject_unknown_422=True),
     "chat.params.stream_false": Knobs(sse_on_accept=True),
-    # tools (C2, C6, C7, C10)
+    # tools
     "chat.tools.required": Knobs(required_no_call=True),
     "chat.tools.arguments_json": Knobs(args_object=True),
     "chat.tools.finish_reason": Knobs(tools_finish_stop=True),
@@ -58,11 +57,11 @@ BROKEN: dict[str, Knobs] = {
     "chat.tools.none": Knobs(call_under_none=True),
     "chat.tools.parallel": Knobs(parallel_dup_ids=True),
     "chat.tools.followup": Knobs(reject_tool_messages=True),
-    # output formats (D5, D6)
+    # output formats
     "chat.format.json_object": Knobs(json_fences=True),
     "chat.format.json_schema": Knobs(schema_missing_field=True),
     "chat.format.logprobs": Knobs(positive_logprob=True),
-    # errors (A8, D11, D12, F1-F4, F8)
+    # errors
     "errors.auth.missing_key": Knobs(auth_missing_ok=True),
     "errors.auth.invalid_key": Knobs(auth_invalid_ok=True),
     "errors.request.malformed_json": Knobs(malformed_status=500),
@@ -74,7 +73,7 @@ BROKEN: dict[str, Knobs] = {
     "errors.request.oversized": Knobs(oversize_html_500=True),
     "errors.envelope.shape": Knobs(error_detail_shape=True),
     "errors.headers.request_id": Knobs(request_id=False),
-    # models (H1, H2)
+    # models
     "models.list.shape": Knobs(models_no_owned_by=True),
     "models.list.created_seconds": Knobs(models_created_ms=True),
     "models.list.schema": Knobs(models_no_created=True),

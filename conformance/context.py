@@ -3,7 +3,7 @@
 Checks depend on this Protocol, never on the runner, so the same checks run under
 ``parity check`` and under the pytest plugin.
 
-Must not: hold state itself (the runner's implementation does).
+Must not: hold state itself (its implementation, ``session.RunContext``, does).
 """
 
 from __future__ import annotations

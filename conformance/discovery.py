@@ -7,7 +7,7 @@ say (``text-embedding-*``, ``whisper-*``, ``tts-*``...). Between several candida
 a healthy model, one that supports tools and streaming (for chat), then the cheapest, then the
 listing order.
 
-Must not: perform I/O (the runner fetches the listings and hands the parsed JSON here).
+Must not: perform I/O (the run's session fetches the listings and hands the parsed JSON here).
 """
 
 from __future__ import annotations

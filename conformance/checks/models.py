@@ -3,7 +3,7 @@
 The list is one shared request; retrieving every listed id is capped by level (1 at smoke,
 5 at standard, all at deep) to keep a run cheap.
 
-Must not: decide which capability a model serves (the runner's discovery does).
+Must not: decide which capability a model serves (the session's discovery does).
 """
 
 from __future__ import annotations

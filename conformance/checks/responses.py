@@ -6,8 +6,9 @@ Sources: OpenAI's API reference for responses (``Response``, ``ResponseUsage``,
 response.created -> response.in_progress -> response.output_item.added ->
 response.content_part.added -> response.output_text.delta* -> response.output_text.done ->
 response.content_part.done -> response.output_item.done -> response.completed). OpenAI frames
-each event as ``event: <type>`` plus ``data:``; it sends no ``[DONE]`` (the official SDK
-ignores one, so its presence is only a warning).
+each event as ``event: <type>`` plus ``data:``; it sends no ``[DONE]``. The official SDK stops
+reading at a ``[DONE]`` (openai-python ``Stream.__stream__``), so one after the terminal event
+is a warning, and one before other events fails: the SDK never sees them.
 
 Must not: expect particular text (any correct model says something else).
 """
@@ -378,14 +379,32 @@ async def check_responses_stream_completed_response(ctx: CheckContext) -> None:
     area="responses",
     level="standard",
     endpoint=_ENDPOINT,
-    asserts="a Responses stream ends with its terminal event; a chat-style `data: [DONE]` is a "
-    "warning (the official SDK ignores it)",
-    source="OpenAI API reference: streaming responses (no [DONE] sentinel)",
+    asserts="a Responses stream ends with its terminal event; a chat-style `data: [DONE]` after "
+    "it is a warning, and one before other events fails (the official SDK stops reading there)",
+    source="OpenAI API reference: streaming responses (no [DONE] sentinel); openai-python "
+    "Stream.__stream__ ends the stream at [DONE]",
     capability="responses",
 )
 async def check_responses_stream_no_done_sentinel(ctx: CheckContext) -> None:
     exchange, _, done = await _events(ctx)
-    if done:
-        raise CheckWarning(
-            "the Responses stream sends `data: [DONE]`, which OpenAI does not", exchange
+    if not done:
+        return
+    data = [timed.event.data.strip() for timed in decode_stream(exchange).events]
+    unseen = [_event_type(d) for d in data[data.index("[DONE]") + 1 :] if d and d != "[DONE]"]
+    if unseen:
+        raise CheckFailed(
+            f"`data: [DONE]` comes before {len(unseen)} more event(s) ({unseen[:3]}): the "
+            "official SDK stops reading at [DONE] and never sees them",
+            exchange,
         )
+    raise CheckWarning(
+        "the Responses stream ends with `data: [DONE]`, which OpenAI does not send", exchange
+    )
+
+
+def _event_type(data: str) -> Any:
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        return data[:40]
+    return payload.get("type") if isinstance(payload, dict) else payload

@@ -20,6 +20,7 @@ from conformance.checks.chat import (
     plain_stream,
     usage_stream,
 )
+from conformance.checks.verdicts import refused_documented
 from conformance.registry import CheckFailed, CheckSkipped, CheckWarning, check
 from conformance.streams import (
     ChatStream,
@@ -167,20 +168,62 @@ async def check_first_role(ctx: CheckContext) -> None:
     fail_with(role_problems(await judged_stream(ctx, exchange)), exchange)
 
 
+def _finish_key_problems(stream: ChatStream) -> list[str]:
+    """Every choice of every chunk carries the ``finish_reason`` key (null until it ends)."""
+    missing = [
+        (chunk.position, choice.get("index"))
+        for chunk in stream.chunks
+        for choice in chunk.choices
+        if "finish_reason" not in choice
+    ]
+    if not missing:
+        return []
+    position, index = missing[0]
+    return [
+        f"{len(missing)} choice delta(s) lack the finish_reason key (first: chunk {position}, "
+        f"choice {index!r}); the spec requires it, null until the choice ends"
+    ]
+
+
+def _unfinished(stream: ChatStream) -> list[str]:
+    """The headline when the stream ended without any choice finishing."""
+    reasons = [c.get("finish_reason") for chunk in stream.chunks for c in chunk.choices]
+    if any(r is not None for r in reasons) or not reasons:
+        return []
+    end = "reached [DONE]" if stream.done_position is not None else "ended"
+    return [f"the stream {end} with no finish_reason on any choice: clients never learn why"]
+
+
 @check(
     "chat.stream.finish_reason",
     area="chat",
     level="smoke",
     endpoint=CHAT,
     asserts="Each choice gets exactly one non-null `finish_reason` (from the spec's enum), "
-    "and no content after it.",
-    source=f"{_CHUNK}.choices.finish_reason (null until the choice ends; enum stop, length, "
-    "tool_calls, content_filter, function_call)",
+    "and no content after it; every choice delta carries the `finish_reason` key (null until "
+    "then). Judged on the usage stream, and above smoke on the plain stream too.",
+    source=f"{_CHUNK}.choices (required delta, finish_reason, index); .finish_reason (null "
+    "until the choice ends; enum stop, length, tool_calls, content_filter, function_call)",
     capability="chat",
 )
 async def check_finish_reason(ctx: CheckContext) -> None:
-    exchange = await usage_stream(ctx)
-    fail_with(finish_problems(await judged_stream(ctx, exchange, complete=True)), exchange)
+    exchanges = [await usage_stream(ctx)]
+    if ctx.target.level != "smoke":
+        exchanges.append(await plain_stream(ctx))
+    judged: list[tuple[Exchange, ChatStream]] = []
+    reason = ""
+    for exchange in exchanges:
+        try:
+            judged.append((exchange, await judged_stream(ctx, exchange, complete=True)))
+        except CheckSkipped as skip:
+            reason = skip.reason
+    if not judged:
+        raise CheckSkipped(reason)
+    for exchange, stream in judged:
+        fail_with(
+            [*_unfinished(stream), *finish_problems(stream), *_finish_key_problems(stream)],
+            exchange,
+        )
 
 
 @check(
@@ -357,7 +400,8 @@ async def check_agreement(ctx: CheckContext) -> None:
     level="deep",
     endpoint=CHAT,
     asserts="A stream with `n: 2` carries choices 0 and 1, and choice 1 gets a role delta and "
-    "a finish_reason as choice 0 does (a clean 400 refusing `n` is a warning).",
+    "a finish_reason as choice 0 does (refusing `n` fails, skipped if the profile declares "
+    "`chat.n` unsupported).",
     source=f"{_CHUNK}.choices ('Can contain more than one element if n is greater than 1'); "
     "CreateChatCompletionRequest.n",
     capability="chat",
@@ -368,7 +412,7 @@ async def check_stream_n(ctx: CheckContext) -> None:
         "chat.stream.n", lambda: ctx.client.request("POST", CHAT, json=body)
     )
     if exchange.status == 400:
-        raise CheckWarning("the target refuses a streamed n=2 with 400", exchange)
+        refused_documented(ctx, "chat.n", exchange, "a streamed n=2")
     if exchange.status != 200:
         raise CheckFailed(f"a streamed n=2 got {exchange.status} {exchange.text[:200]!r}", exchange)
     stream = await judged_stream(ctx, exchange, complete=True)

@@ -1,8 +1,9 @@
 """Error answers: statuses for bad keys and bad requests, the error object, ``x-request-id``.
 
 Each probe is one shared request; the status checks judge only the status, and
-``errors.envelope.shape`` judges the bodies of all probes this level made, so one broken
-envelope is reported once, with every offending probe named.
+``errors.envelope.shape`` judges the bodies of all probes this level made (chat, and above
+smoke one bad request to every other endpoint the target offers), so one broken envelope is
+reported once, with every offending probe named.
 
 Must not: judge successful answers (other areas do), or expect a status OpenAI does not
 document for the case.
@@ -14,12 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from conformance.checks.bounds import OutOfRange, out_of_range_values
 from conformance.checks.chat import CHAT, basic_body, basic_completion, usage_stream
 from conformance.registry import CheckFailed, CheckSkipped, CheckWarning, check
 
 if TYPE_CHECKING:
     from conformance.context import CheckContext
     from conformance.exchange import Exchange
+    from conformance.registry import Capability
 
 __all__ = ["UNKNOWN_MODEL", "envelope_problems"]
 
@@ -39,6 +42,10 @@ class _Probe:
     headers: dict[str, str] | None = None
 
 
+def _past(probe: OutOfRange) -> Callable[[str], dict[str, Any]]:
+    return lambda m: basic_body(m, **{"max_completion_tokens": 1, **probe.fields()})
+
+
 _MALFORMED = b'{"model": "x", "messages": [{"role": "user", "content": "hi"'
 _PROBES: dict[str, _Probe] = {
     "missing_key": _Probe("errors.missing_key", False, basic_body),
@@ -55,8 +62,10 @@ _PROBES: dict[str, _Probe] = {
         True,
         lambda m: {"model": m, "messages": "hello", "max_completion_tokens": 8},
     ),
-    "out_of_range": _Probe(
-        "errors.out_of_range", True, lambda m: basic_body(m, temperature=5, max_completion_tokens=8)
+    "missing_model": _Probe(
+        "errors.missing_model",
+        True,
+        lambda m: {k: v for k, v in basic_body(m).items() if k != "model"},
     ),
     "unknown_model": _Probe("errors.unknown_model", True, lambda _m: basic_body(UNKNOWN_MODEL)),
     "stream_unknown_model": _Probe(
@@ -67,6 +76,15 @@ _PROBES: dict[str, _Probe] = {
 }
 _SMOKE_PROBES = ("missing_key", "missing_required")
 _AUTH_PROBES = ("missing_key", "invalid_key")
+# One bad request per other endpoint, each missing a required field (OpenAI API reference:
+# CreateEmbeddingRequest.input, CreateImageRequest.prompt, CreateSpeechRequest.input,
+# CreateTranscriptionRequest.file): capability -> (name, path, JSON fields beyond `model`).
+_ENDPOINT_PROBES: dict[Capability, tuple[str, str, dict[str, Any]]] = {
+    "embedding": ("embeddings_no_input", "/embeddings", {}),
+    "image": ("images_no_prompt", "/images/generations", {}),
+    "speech": ("speech_no_input", "/audio/speech", {"voice": "alloy"}),
+    "transcription": ("transcriptions_no_file", "/audio/transcriptions", {}),
+}
 
 
 async def _probe(ctx: CheckContext, name: str) -> Exchange:
@@ -100,7 +118,9 @@ def _status_verdict(exchange: Exchange, expected: int, what: str) -> None:
     if status is None:
         raise CheckFailed(f"{what}: no answer ({exchange.error})", exchange)
     hint = ""
-    if status == 422:
+    if status == 400 and expected == 404:
+        hint = " (openai-python raises BadRequestError, not the NotFoundError clients catch)"
+    elif status == 422:
         hint = " (422 is a framework default; OpenAI answers 400 invalid_request_error)"
     elif status >= 500:
         hint = " (a server error for a client mistake: SDKs retry it pointlessly)"
@@ -202,18 +222,69 @@ async def check_wrong_type(ctx: CheckContext) -> None:
     _status_verdict(await _probe(ctx, "wrong_type"), 400, "messages as a string")
 
 
+async def _past_probe(ctx: CheckContext, probe: OutOfRange) -> Exchange:
+    body = _past(probe)(ctx.model("chat"))
+    return await ctx.shared(
+        f"errors.out_of_range.{probe.key}",
+        lambda: ctx.client.request("POST", CHAT, json=body),
+    )
+
+
 @check(
     "errors.request.out_of_range",
     area="errors",
     level="standard",
     endpoint=CHAT,
-    asserts="`temperature: 5` (the spec allows 0 to 2) is refused with 400.",
-    source="OpenAI OpenAPI spec: CreateChatCompletionRequest.temperature (minimum 0, maximum "
-    f"2); {_CODES}: 400 invalid_request_error",
+    asserts="A value just past each documented bound of every numeric chat parameter "
+    "(temperature 0..2, top_p 0..1, presence/frequency_penalty -2..2, n 1..128, top_logprobs "
+    "0..20, max_completion_tokens >= 1, logit_bias values -100..100) is refused with 400.",
+    source="OpenAI OpenAPI spec: CreateChatCompletionRequest (minimum/maximum of each "
+    "parameter; logit_bias 'from -100 to 100'); OpenAI answers integer_below_min_value "
+    f"('Expected a value >= 1') for a zero token cap; {_CODES}: 400 invalid_request_error",
     capability="chat",
 )
 async def check_out_of_range(ctx: CheckContext) -> None:
-    _status_verdict(await _probe(ctx, "out_of_range"), 400, "temperature 5")
+    wrong: list[tuple[str, Exchange]] = []
+    for probe in out_of_range_values():
+        exchange = await _past_probe(ctx, probe)
+        if exchange.status != 400:
+            what = f"no answer ({exchange.error})" if exchange.status is None else exchange.status
+            wrong.append((f"{probe.parameter}={probe.value!r} ({probe.bound}): {what}", exchange))
+    if wrong:
+        accepted = sum(1 for _, e in wrong if e.status is not None and e.status < 300)
+        raise CheckFailed(
+            f"{len(wrong)} of {len(out_of_range_values())} out-of-range values were not "
+            f"refused with 400 ({accepted} accepted): " + "; ".join(w for w, _ in wrong),
+            wrong[0][1],
+        )
+
+
+@check(
+    "errors.request.missing_model",
+    area="errors",
+    level="standard",
+    endpoint=CHAT,
+    asserts="A request without `model` is refused with 400, unless the profile promises a "
+    "default model (profile.default_model.served judges that one).",
+    source="OpenAI OpenAPI spec: CreateChatCompletionRequest required [model, messages]; "
+    f"{_CODES}: 400 invalid_request_error (missing_required_parameter)",
+    capability="chat",
+)
+async def check_missing_model(ctx: CheckContext) -> None:
+    profile = ctx.target.profile
+    if profile.default_model is not None:
+        raise CheckSkipped(
+            f"profile {profile.name!r} promises the default model {profile.default_model!r}; "
+            "see profile.default_model.served"
+        )
+    exchange = await _probe(ctx, "missing_model")
+    if exchange.status == 200:
+        raise CheckFailed(
+            f"a request without `model` was served, although profile {profile.name!r} "
+            "promises no default model",
+            exchange,
+        )
+    _status_verdict(exchange, 400, "no model")
 
 
 @check(
@@ -221,17 +292,13 @@ async def check_out_of_range(ctx: CheckContext) -> None:
     area="errors",
     level="standard",
     endpoint=CHAT,
-    asserts="A chat request for a model that does not exist is refused with 404 (400 is a "
-    "warning).",
+    asserts="A chat request for a model that does not exist is refused with 404.",
     source=f"{_CODES}: 404 'The model does not exist or you do not have access to it' "
     "(code model_not_found); openai-python maps 404 to NotFoundError",
     capability="chat",
 )
 async def check_unknown_model(ctx: CheckContext) -> None:
-    exchange = await _probe(ctx, "unknown_model")
-    if exchange.status == 400:
-        raise CheckWarning("an unknown model is refused with 400, not OpenAI's 404", exchange)
-    _status_verdict(exchange, 404, f"model {UNKNOWN_MODEL!r}")
+    _status_verdict(await _probe(ctx, "unknown_model"), 404, f"model {UNKNOWN_MODEL!r}")
 
 
 @check(
@@ -308,38 +375,65 @@ def _json_bytes(body: dict[str, Any]) -> bytes:
     return json.dumps(body).encode()
 
 
+async def _endpoint_probe(ctx: CheckContext, capability: Capability) -> tuple[str, Exchange]:
+    name, path, fields = _ENDPOINT_PROBES[capability]
+    data = {"model": ctx.model(capability), **fields}
+
+    async def send() -> Exchange:
+        if capability == "transcription":
+            # multipart, as the endpoint takes it, with a placeholder part instead of `file`
+            note = {"attachment": ("note.txt", b"no audio here", "text/plain")}
+            return await ctx.client.request("POST", path, data=data, files=note)
+        return await ctx.client.request("POST", path, json=data)
+
+    return name, await ctx.shared(f"errors.{name}", send)
+
+
+def _envelope_problem(ctx: CheckContext, name: str, exchange: Exchange) -> str | None:
+    profile_shape = ctx.target.profile.auth_error_shape
+    if name in _AUTH_PROBES and profile_shape is not None:
+        try:
+            exchange.json()
+        except ValueError:
+            return f"probe {name}: the {profile_shape} auth error is not JSON"
+        return None
+    problems = envelope_problems(exchange)
+    return f"probe {name} ({exchange.status}): {'; '.join(problems)}" if problems else None
+
+
 @check(
     "errors.envelope.shape",
     area="errors",
     level="smoke",
     endpoint=CHAT,
     asserts="Error answers are `application/json` OpenAI error objects: `error.message` and "
-    "`error.type` strings, `error.param` and `error.code` present as strings or null.",
+    "`error.type` strings, `error.param` and `error.code` present as strings or null; judged "
+    "on every error probe (above smoke also embeddings, images, speech, transcriptions), "
+    "naming each bad one.",
     source=f"{_ERROR}; openai-python reads error.message/type/param/code from the body",
     capability="chat",
 )
 async def check_envelope_shape(ctx: CheckContext) -> None:
-    names = _SMOKE_PROBES if ctx.target.level == "smoke" else tuple(_PROBES)
-    profile_shape = ctx.target.profile.auth_error_shape
-    judged = 0
-    for name in names:
-        exchange = await _probe(ctx, name)
-        if exchange.status is None or exchange.status < 400:
-            continue  # the status check for this probe reports it
-        judged += 1
-        if name in _AUTH_PROBES and profile_shape is not None:
-            try:
-                exchange.json()
-            except ValueError:
-                raise CheckFailed(
-                    f"probe {name}: the {profile_shape} auth error is not JSON", exchange
-                ) from None
-            continue
-        problems = envelope_problems(exchange)
-        if problems:
-            raise CheckFailed(f"probe {name} ({exchange.status}): {'; '.join(problems)}", exchange)
+    smoke = ctx.target.level == "smoke"
+    names = [n for n in (_SMOKE_PROBES if smoke else _PROBES) if n != "missing_model"]
+    if not smoke and ctx.target.profile.default_model is None:
+        names.append("missing_model")
+    answers = [(name, await _probe(ctx, name)) for name in names]
+    if not smoke:
+        answers.append(("out_of_range", await _past_probe(ctx, out_of_range_values()[0])))
+        for capability in _ENDPOINT_PROBES:
+            if ctx.target.models.get(capability):
+                answers.append(await _endpoint_probe(ctx, capability))
+    judged = [(n, e) for n, e in answers if e.status is not None and e.status >= 400]
     if not judged:
         raise CheckSkipped("no probe produced an error answer; see the errors.* status checks")
+    bad = [(p, e) for n, e in judged if (p := _envelope_problem(ctx, n, e)) is not None]
+    if bad:
+        raise CheckFailed(
+            f"{len(bad)} of {len(judged)} error answers are not OpenAI error objects: "
+            + " | ".join(p for p, _ in bad),
+            bad[0][1],
+        )
 
 
 @check(

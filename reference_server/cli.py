@@ -12,16 +12,29 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from collections.abc import Sequence
 
 from reference_server.config import ConfigError, load_settings
 
-__all__ = ["DEMO_KEY", "add_arguments", "main", "run"]
+__all__ = ["DEMO_KEY", "add_arguments", "free_port", "main", "run"]
 
 # The demo key is public by design (documented in the README and printed on start); the
 # server itself only ever holds its SHA-256 (configs/default.yaml).
 DEMO_KEY = "sk-parity-demo"
+
+
+def free_port(host: str) -> int:
+    """A port the OS reports free on ``host`` now, for ``--port 0`` (``serve`` and ``upstream``).
+
+    uvicorn is given the number rather than port 0 so that the banner can name the port before
+    the server binds it (with ``--workers N`` each worker binds the same one).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,11 +70,7 @@ def run(args: argparse.Namespace) -> int:
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
     if port == 0:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind((host, 0))
-            port = int(sock.getsockname()[1])
+        port = free_port(host)
     print(f"parity reference server: http://{host}:{port}/v1", flush=True)
     if any(k.id == "demo" for k in settings.keys):
         print(f"demo key: {DEMO_KEY}", flush=True)

@@ -1,19 +1,17 @@
 """``POST /v1/chat/completions`` (JSON and SSE) and ``POST /v1/responses`` (JSON and SSE).
 
-Must not: hold routing or billing rules (``gateway.py``), or encode stream frames (``relay.py``).
+Must not: hold routing or billing rules (``gateway/``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reference_server.catalog import ABSENT, resolve
 from reference_server.config import ModelEntry
-from reference_server.controls import Ticket
+from reference_server.controls.base import Ticket
 from reference_server.endpoints.http import (
     gateway_of,
     json_response,
@@ -22,13 +20,12 @@ from reference_server.endpoints.http import (
     sse_headers,
 )
 from reference_server.errors import GatewayError
-from reference_server.gateway import Gateway, OpenStream
+from reference_server.gateway.aliases import ABSENT, resolve
+from reference_server.gateway.flow import Gateway, OpenStream
+from reference_server.gateway.relay import RelayResponse, chat_sse, responses_sse
 from reference_server.providers.base import Call
-from reference_server.providers.chat_synthesis import prompt_extras
-from reference_server.providers.responses_synthesis import input_messages
-from reference_server.providers.text import message_tokens
-from reference_server.relay import RelayResponse, chat_sse, responses_sse
-from reference_server.validation import validate_chat, validate_responses
+from reference_server.tokens import chat_prompt_tokens, responses_prompt_tokens
+from reference_server.validation.chat import validate_chat, validate_responses
 
 __all__ = ["chat_completions", "responses_create", "responses_retrieve"]
 
@@ -41,7 +38,7 @@ async def chat_completions(request: Request) -> Response:
     entry = resolve(gateway.settings, body.get("model", ABSENT), "chat")
     asked = body.get("model") or entry.name
     streaming = bool(body.get("stream"))
-    prompt_tokens = message_tokens(body["messages"], prompt_extras(body))
+    prompt_tokens = chat_prompt_tokens(body)
     limit = body.get("max_completion_tokens", body.get("max_tokens"))
     rid = request_id(request)
     ticket = await gateway.admit(
@@ -87,8 +84,7 @@ async def responses_create(request: Request) -> Response:
     entry = resolve(gateway.settings, body.get("model", ABSENT), "responses")
     asked = body.get("model") or entry.name
     streaming = bool(body.get("stream"))
-    extra = [json.dumps(body["tools"])] if body.get("tools") else []
-    prompt_tokens = message_tokens(input_messages(body), extra)
+    prompt_tokens = responses_prompt_tokens(body)
     rid = request_id(request)
     ticket = await gateway.admit(
         principal,

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from reference_server import json_codec
 from reference_server.errors import invalid_request
-from reference_server.gateway import Gateway
+from reference_server.gateway.flow import Gateway
 
 __all__ = [
     "REQUEST_ID_KEY",

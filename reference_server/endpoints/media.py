@@ -1,6 +1,6 @@
 """Embeddings, images, audio (speech, transcriptions) and video job endpoints.
 
-Must not: hold routing or billing rules (``gateway.py``).
+Must not: hold routing or billing rules (``gateway/``).
 """
 
 from __future__ import annotations
@@ -12,10 +12,14 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reference_server.catalog import resolve
 from reference_server.endpoints.http import gateway_of, json_response, read_json, request_id
 from reference_server.errors import GatewayError, invalid_request
-from reference_server.media_validation import (
+from reference_server.gateway.aliases import resolve
+from reference_server.providers.base import Call, Endpoint, Upload
+from reference_server.providers.media import mp4_bytes
+from reference_server.providers.media_synthesis import decode_video_id, image_file, video_body
+from reference_server.tokens import count_tokens, embedding_tokens
+from reference_server.validation.media import (
     validate_audio_file,
     validate_embeddings,
     validate_images,
@@ -23,10 +27,6 @@ from reference_server.media_validation import (
     validate_transcription,
     validate_videos,
 )
-from reference_server.providers.base import Call, Endpoint, Upload
-from reference_server.providers.media import mp4_bytes
-from reference_server.providers.media_synthesis import decode_video_id, image_file, video_body
-from reference_server.providers.text import count_tokens
 
 __all__ = [
     "embeddings",
@@ -76,13 +76,7 @@ async def embeddings(request: Request) -> Response:
     principal = await gateway_of(request).authenticate(request.headers.get("authorization"))
     body = await read_json(request)
     validate_embeddings(body)
-    raw = body["input"]
-    if isinstance(raw, str):
-        tokens = count_tokens(raw)
-    elif all(isinstance(x, int) for x in raw):
-        tokens = len(raw)
-    else:
-        tokens = sum(count_tokens(x) if isinstance(x, str) else len(x) for x in raw)
+    tokens = embedding_tokens(body["input"])
     answer = await _serve(request, "embeddings", body, input_tokens=tokens, principal=principal)
     return json_response(
         _rename(dict(answer.reply.body), body["model"], request), headers=answer.headers

@@ -23,11 +23,11 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from reference_server.catalog import resolve
 from reference_server.config import SyntheticProviderSettings
-from reference_server.controls import ControlsError, Principal, Served
+from reference_server.controls.base import ControlsError, Principal, Served
 from reference_server.endpoints.http import gateway_of, request_id
 from reference_server.errors import GatewayError
+from reference_server.gateway.aliases import resolve
 from reference_server.providers.chat_synthesis import plan_chat
 
 __all__ = ["realtime"]

@@ -6,7 +6,7 @@ and must end a chat stream with a usage chunk (``choices: []``) whether or not t
 for it: the gateway bills from it and drops it when it was not asked for.
 
 A failure is a :class:`ProviderError`. Raised before the first item it lets the gateway try the
-next deployment; raised after, the stream is over (no splicing, see ``gateway.py``).
+next deployment; raised after, the stream is over (no splicing, see ``gateway/flow.py``).
 
 Must not: know about HTTP requests from clients, keys, or billing.
 """

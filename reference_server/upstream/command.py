@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp
 
+from reference_server.cli import free_port
 from reference_server.config import SyntheticProviderSettings, load_settings
-from reference_server.controls import StaticControls
+from reference_server.controls.base import StaticControls
 from reference_server.providers.base import Provider
 from reference_server.providers.synthetic import SyntheticProvider
 from reference_server.upstream.control import control_router
@@ -148,13 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    port = args.port
-    if port == 0:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind((args.host, 0))
-            port = int(sock.getsockname()[1])
+    port = free_port(args.host) if args.port == 0 else args.port
     upstream = create_upstream_app(settings)
     print(f"parity upstream {settings.name}: http://{args.host}:{port}/v1", flush=True)
     print(f"control: http://{args.host}:{port}/_parity/", flush=True)

@@ -10,10 +10,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from reference_server.admin import admin_router
-from reference_server.controls import Admission, Served, hash_key
-from reference_server.controls_config import build_controls
-from reference_server.metered import MeteredControls
+from reference_server.controls.base import Admission, Served, hash_key
+from reference_server.controls.config import build_controls
+from reference_server.controls.metered import MeteredControls
+from reference_server.endpoints.admin import admin_router
 
 ADMIN = {"authorization": "Bearer sk-admin"}
 

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from reference_server.controls import Admission, ControlsError, Served, hash_key
-from reference_server.controls_config import build_controls
-from reference_server.metered import MeteredControls
+from reference_server.controls.base import Admission, ControlsError, Served, hash_key
+from reference_server.controls.config import build_controls
+from reference_server.controls.metered import MeteredControls
 
 PRICES = {"m": (1000.0, 1000.0)}  # 1000 credits per Mtok: one token costs 1000 micro-credits
 

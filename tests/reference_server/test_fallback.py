@@ -15,7 +15,7 @@ import pytest
 
 from reference_server.app import build_providers, create_app, default_controls
 from reference_server.config import Settings, settings_from_mapping
-from reference_server.controls import Admission, Principal, Served, Settlement, Ticket
+from reference_server.controls.base import Admission, Principal, Served, Settlement, Ticket
 from reference_server.providers.base import Call, ProviderError, Reply
 from tests.live import serve
 
@@ -342,10 +342,10 @@ def test_unexpected_failure_after_commit_is_an_in_stream_error() -> None:
 
 
 async def test_stream_abandoned_before_its_first_byte_is_still_settled() -> None:
-    from reference_server.circuit import CircuitBreakers
-    from reference_server.controls import Admission
-    from reference_server.gateway import Gateway, OpenStream
-    from reference_server.relay import RelayResponse, chat_sse
+    from reference_server.controls.base import Admission
+    from reference_server.gateway.circuit import CircuitBreakers
+    from reference_server.gateway.flow import Gateway, OpenStream
+    from reference_server.gateway.relay import RelayResponse, chat_sse
 
     settings = _settings({})
     controls = RecordingControls(settings)

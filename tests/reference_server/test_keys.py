@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from reference_server.controls import ControlsError, hash_key
-from reference_server.controls_config import ControlsConfigError, build_controls
-from reference_server.keys import mint_key
-from reference_server.metered import MeteredControls
+from reference_server.controls.base import ControlsError, hash_key
+from reference_server.controls.config import ControlsConfigError, build_controls
+from reference_server.controls.keys import mint_key
+from reference_server.controls.metered import MeteredControls
 
 PRICES = {"m": (1.0, 2.0)}
 

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from reference_server.controls import Admission, Served, hash_key
-from reference_server.controls_config import build_controls
-from reference_server.metered import MeteredControls
+from reference_server.controls.base import Admission, Served, hash_key
+from reference_server.controls.config import build_controls
+from reference_server.controls.metered import MeteredControls
 
 PRICES = {
     "monday-standard": (3.0, 15.0),

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from reference_server.controls import Admission, ControlsError, Served, hash_key
-from reference_server.controls_config import build_controls
-from reference_server.metered import MeteredControls
+from reference_server.controls.base import Admission, ControlsError, Served, hash_key
+from reference_server.controls.config import build_controls
+from reference_server.controls.metered import MeteredControls
 
 
 def make(tmp_path, raw) -> MeteredControls:

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from reference_server.metering import Price, Tariff
+from reference_server.controls.metering import Price, Tariff
 
 __all__ = [
     "PERIODS",

@@ -1,6 +1,6 @@
 """The seam between the request path and the gateway's promises (auth, budgets, limits, metering).
 
-The request flow (``gateway.py``) calls a :class:`Controls` object at four points:
+The request flow (``gateway/flow.py``) calls a :class:`Controls` object at four points:
 
 1. ``authenticate`` the bearer key for a scope (401 / 403);
 2. ``admit`` the request: rate limits, then a budget *reservation* of its maximum cost (429);

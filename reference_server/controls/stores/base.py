@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from reference_server import budgets
-from reference_server.keys import KeyRecord
-from reference_server.ledger import GroupBy, LedgerRow, SpendGroup
-from reference_server.ratelimits import Limit, Verdict, take
+from reference_server.controls import budgets
+from reference_server.controls.keys import KeyRecord
+from reference_server.controls.ledger import GroupBy, LedgerRow, SpendGroup
+from reference_server.controls.ratelimits import Limit, Verdict, take
 
 __all__ = [
     "AdmitOutcome",

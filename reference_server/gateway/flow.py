@@ -1,6 +1,6 @@
 """The request flow: authenticate -> resolve alias -> admit -> dispatch with fallback -> settle.
 
-``Gateway`` calls the :class:`~reference_server.controls.Controls` seam at exactly these points:
+``Gateway`` calls the :class:`~reference_server.controls.base.Controls` seam at exactly these points:
 ``authenticate`` before anything else; ``admit`` once the request is valid and routed;
 ``settle`` with what the answering deployment served *before* the response's final bytes leave
 (so a delivered answer is always billed), or ``release`` when nothing was served.
@@ -11,7 +11,7 @@ whose circuit is open; a connect error, timeout, 5xx or upstream 429 moves on to
 fault) is answered as is. When every deployment failed the client gets the last failure
 (429 with Retry-After, 504 for a timeout, 502 otherwise); 503 when every circuit is open.
 
-Must not: parse HTTP (``endpoints/``) or encode stream frames (``relay.py``).
+Must not: parse HTTP (``endpoints/``) or encode stream frames (``relay``).
 """
 
 from __future__ import annotations
@@ -21,10 +21,17 @@ from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from reference_server.circuit import CircuitBreakers
 from reference_server.config import Deployment, ModelEntry, Settings
-from reference_server.controls import Admission, Controls, Principal, Served, Settlement, Ticket
+from reference_server.controls.base import (
+    Admission,
+    Controls,
+    Principal,
+    Served,
+    Settlement,
+    Ticket,
+)
 from reference_server.errors import GatewayError
+from reference_server.gateway.circuit import CircuitBreakers
 from reference_server.providers.base import Call, Provider, ProviderError, Reply
 
 __all__ = ["SCOPE", "Answer", "Gateway", "OpenStream"]

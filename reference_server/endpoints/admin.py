@@ -23,13 +23,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from reference_server import budgets
-from reference_server.controls import ControlsError
+from reference_server.controls import budgets
+from reference_server.controls.base import ControlsError
+from reference_server.controls.keys import ADMIN_SCOPE, SCOPES, KeyRecord, mint_key
+from reference_server.controls.ledger import GROUP_BYS, GroupBy
+from reference_server.controls.metered import MeteredControls
+from reference_server.controls.metering import MICRO, micro_credits
 from reference_server.errors import error_body
-from reference_server.keys import ADMIN_SCOPE, SCOPES, KeyRecord, mint_key
-from reference_server.ledger import GROUP_BYS, GroupBy
-from reference_server.metered import MeteredControls
-from reference_server.metering import MICRO, micro_credits
 
 __all__ = ["KeyJSON", "admin_router"]
 

@@ -11,7 +11,7 @@ A failure after the commit point ends the stream with an in-stream error
 ``[DONE]``; the delivered part is billed once as ``partial``. A client that goes away is billed
 for what was delivered (``client_disconnected``), under a cancellation shield.
 
-Must not: choose deployments (``gateway.py``) or read HTTP requests.
+Must not: choose deployments (``flow``) or read HTTP requests.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from reference_server import json_codec
-from reference_server.controls import Ticket
-from reference_server.gateway import Gateway, OpenStream
+from reference_server.controls.base import Ticket
+from reference_server.gateway.flow import Gateway, OpenStream
 from reference_server.providers.base import ProviderError
-from reference_server.providers.text import count_tokens
+from reference_server.tokens import count_tokens
 
 __all__ = ["RelayResponse", "chat_sse", "responses_sse"]
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
-from reference_server import budgets
-from reference_server.controls import (
+from reference_server.controls import budgets
+from reference_server.controls.base import (
     Admission,
     ControlsError,
     Principal,
@@ -45,9 +45,9 @@ from reference_server.controls import (
     bearer_token,
     hash_key,
 )
-from reference_server.keys import ADMIN_SCOPE, KeyRecord
-from reference_server.ledger import LedgerRow
-from reference_server.metering import (
+from reference_server.controls.keys import ADMIN_SCOPE, KeyRecord
+from reference_server.controls.ledger import LedgerRow
+from reference_server.controls.metering import (
     MICRO,
     Price,
     PriceLookup,
@@ -55,8 +55,8 @@ from reference_server.metering import (
     credits_text,
     surcharge_applies,
 )
-from reference_server.ratelimits import Limit, Verdict, limit_headers, retry_after_headers
-from reference_server.stores import (
+from reference_server.controls.ratelimits import Limit, Verdict, limit_headers, retry_after_headers
+from reference_server.controls.stores import (
     AdmitRequest,
     BudgetCharge,
     ControlsStore,

@@ -22,6 +22,7 @@ from reference_server.config import OpenAIProviderSettings, Settings, load_setti
 from reference_server.controls.base import Controls
 from reference_server.edge import Edge, http_exception
 from reference_server.endpoints import chat, media, models, realtime
+from reference_server.endpoints.admin import admin_mount
 from reference_server.gateway.circuit import CircuitBreakers
 from reference_server.gateway.flow import Gateway
 from reference_server.providers.base import Provider
@@ -108,16 +109,6 @@ def create_app(
     )
     gateway = Gateway(settings, chosen_controls, chosen_providers, breakers)
 
-    from reference_server.controls.metered import MeteredControls
-
-    admin_routes: list[BaseRoute] = []
-    if isinstance(chosen_controls, MeteredControls):
-        from starlette.routing import Mount
-
-        from reference_server.endpoints.admin import admin_router
-
-        admin_routes.append(Mount("/admin", app=admin_router(chosen_controls)))
-
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Compile the request schemas before the first request, not during it (~80 ms once).
@@ -131,11 +122,10 @@ def create_app(
         finally:
             for provider in chosen_providers.values():
                 await provider.aclose()
-            if isinstance(chosen_controls, MeteredControls):
-                await chosen_controls.close()
+            await chosen_controls.aclose()
 
     app = Starlette(
-        routes=[*routes(), *admin_routes, *(extra_routes or [])],
+        routes=[*routes(), *admin_mount(chosen_controls), *(extra_routes or [])],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,
     )

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 __all__ = [
     "ErrorBody",
     "ErrorObject",
     "GatewayError",
+    "Rendered",
     "error_body",
     "error_bytes",
     "invalid_request",
     "model_not_found",
+    "render_error",
 ]
 
 
@@ -58,6 +60,28 @@ class GatewayError(Exception):
 
     def body(self) -> ErrorBody:
         return error_body(self.message, self.type, self.param, self.code)
+
+
+class Rendered(NamedTuple):
+    """An exception as the client sees it: HTTP status, OpenAI error object, headers."""
+
+    status: int
+    body: ErrorBody
+    headers: Mapping[str, str]
+
+
+def render_error(exc: BaseException) -> Rendered:
+    """The OpenAI error object for ``exc``: a :class:`GatewayError` as itself, any other
+    exception as a bare 500 ``server_error`` (no traceback, no detail of the failure)."""
+    if isinstance(exc, GatewayError):
+        return Rendered(exc.status, exc.body(), exc.headers)
+    return Rendered(
+        500,
+        error_body(
+            "The server had an error while processing your request.", "server_error", None, None
+        ),
+        {},
+    )
 
 
 def error_body(message: str, type: str, param: str | None, code: str | None) -> ErrorBody:

@@ -6,7 +6,10 @@ The request flow (``gateway/flow.py``) calls a :class:`Controls` object at four 
 2. ``admit`` the request: rate limits, then a budget *reservation* of its maximum cost (429);
 3. ``settle`` with what was really served (only the deployment that answered is billed, for
    what was delivered), or ``release`` when nothing was served;
-4. ``headers`` to add to the response (``x-ratelimit-*``, the credits header).
+4. ``headers`` to add to the response (``x-ratelimit-*``, the credits header) ride on the
+   :class:`Ticket` and the :class:`Settlement`.
+
+The app calls ``aclose`` once, at shutdown.
 
 Implementations own their state; this module owns only the contract and a minimal
 implementation (:class:`StaticControls`: hashed static keys, no limits, nothing metered).
@@ -22,10 +25,14 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal, NamedTuple, Protocol
 
+from reference_server.errors import GatewayError
+
 __all__ = [
     "Admission",
     "Controls",
     "ControlsError",
+    "EndpointName",
+    "Outcome",
     "Principal",
     "Served",
     "Settlement",
@@ -40,26 +47,8 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-class ControlsError(Exception):
-    """A refusal that leaves as an OpenAI error object with this status, type and code."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        type: str,
-        code: str | None = None,
-        param: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.type = type
-        self.code = code
-        self.param = param
-        self.headers = dict(headers or {})
+class ControlsError(GatewayError):
+    """A refusal of the controls: leaves as an OpenAI error object like any GatewayError."""
 
 
 # Per-request records are NamedTuples, not frozen dataclasses: why in providers/base.py.
@@ -74,20 +63,17 @@ class Principal(NamedTuple):
     scopes: frozenset[str]
 
 
+# The endpoints a request is admitted (and billed) for.
+EndpointName = Literal[
+    "chat", "embeddings", "images", "speech", "transcriptions", "videos", "responses", "realtime"
+]
+
+
 class Admission(NamedTuple):
     """What is known of a request before any upstream is called."""
 
     request_id: str
-    endpoint: Literal[
-        "chat",
-        "embeddings",
-        "images",
-        "speech",
-        "transcriptions",
-        "videos",
-        "responses",
-        "realtime",
-    ]
+    endpoint: EndpointName
     model_asked: str
     # Candidate models in fallback order; the reservation uses the most expensive one.
     candidates: tuple[str, ...]
@@ -105,6 +91,9 @@ class Ticket(NamedTuple):
     headers: Mapping[str, str] = _NO_HEADERS
 
 
+Outcome = Literal["ok", "partial", "error", "client_disconnected"]
+
+
 class Served(NamedTuple):
     """What a deployment really served (partial streams: what was delivered)."""
 
@@ -112,7 +101,7 @@ class Served(NamedTuple):
     model: str
     prompt_tokens: int
     completion_tokens: int
-    outcome: Literal["ok", "partial", "error", "client_disconnected"]
+    outcome: Outcome
     started_at: float
     first_byte_at: float | None
     finished_at: float
@@ -139,6 +128,10 @@ class Controls(Protocol):
 
     async def release(self, ticket: Ticket) -> None:
         """Nothing was served: release the reservation, bill nothing."""
+        ...
+
+    async def aclose(self) -> None:
+        """The app is shutting down: let settlements in flight finish, close the store."""
         ...
 
 
@@ -203,4 +196,7 @@ class StaticControls:
         return Settlement(credits=0.0)
 
     async def release(self, ticket: Ticket) -> None:
+        return None
+
+    async def aclose(self) -> None:
         return None

@@ -119,7 +119,7 @@ class MeteredControls:
             await self._guard(self.store.seed_keys(self._seed))
             self._seeded = True
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         await self.store.close()
 
     # -- 1. authenticate ----------------------------------------------------------------------

@@ -20,18 +20,18 @@ from typing import Any, TypedDict
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, Router
+from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from reference_server.controls import budgets
-from reference_server.controls.base import ControlsError
+from reference_server.controls.base import Controls, ControlsError
 from reference_server.controls.keys import ADMIN_SCOPE, SCOPES, KeyRecord, mint_key
 from reference_server.controls.ledger import GROUP_BYS, GroupBy
 from reference_server.controls.metered import MeteredControls
 from reference_server.controls.metering import MICRO, micro_credits
 from reference_server.errors import error_body
 
-__all__ = ["KeyJSON", "admin_router"]
+__all__ = ["KeyJSON", "admin_mount", "admin_router"]
 
 _MAX_BODY = 64 * 1024
 # Routes accept every method so that a wrong one gets an OpenAI-shaped 405, not plain text.
@@ -146,6 +146,14 @@ def _create_args(body: object) -> dict[str, Any]:
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+def admin_mount(controls: Controls) -> list[BaseRoute]:
+    """``/admin`` for controls that keep keys in a store (``MeteredControls``); nothing for
+    others (``StaticControls`` hold only the config's keys: there is nothing to administer)."""
+    if not isinstance(controls, MeteredControls):
+        return []
+    return [Mount("/admin", app=admin_router(controls))]
 
 
 def admin_router(controls: MeteredControls) -> Router:

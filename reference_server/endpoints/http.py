@@ -23,7 +23,6 @@ __all__ = [
     "read_body",
     "read_json",
     "request_id",
-    "sse_headers",
 ]
 
 REQUEST_ID_KEY = "parity.request_id"
@@ -110,11 +109,3 @@ def json_response(
     payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
     return JSONBytesResponse(json_codec.encode(payload), status, headers)
-
-
-def sse_headers(*parts: Mapping[str, str]) -> dict[str, str]:
-    # No proxy buffering and no caching of the event stream (conformance-anchors A5).
-    merged: dict[str, str] = {"cache-control": "no-cache", "x-accel-buffering": "no"}
-    for part in parts:
-        merged.update(part)
-    return merged

@@ -1,263 +1,186 @@
-"""Stream relays: provider items -> SSE bytes for the client, with billing at the right moment.
+"""A stream past its commit point: the upstream's items handed on one by one, billed once.
 
-Chat (OpenAI "Streaming" reference): one ``data: {json}`` event per chunk, blank-line separated,
-ending ``data: [DONE]``. When the usage chunk arrives the stream is settled first, then the
-usage chunk (only if ``stream_options.include_usage`` was asked; it carries
-``usage.credits_used``) and ``[DONE]`` leave. Responses streams use ``event: <type>`` +
-``data:`` lines and settle before the terminal event.
+:meth:`Relay.next` gives the endpoint the next item to send and settles the stream *before*
+handing over its final one, so a delivered answer is always billed:
 
-A failure after the commit point ends the stream with an in-stream error
-(chat: ``data: {"error": {...}}``; Responses: an ``error`` event with ``sequence_number``) and no
-``[DONE]``; the delivered part is billed once as ``partial``. A client that goes away is billed
-for what was delivered (``client_disconnected``), under a cancellation shield.
+- chat (OpenAI "Streaming" reference): the final item is the usage chunk (``choices: []``, which
+  every provider sends, asked for or not); an upstream that ends without one ended well, and
+  what was delivered is billed;
+- Responses: the final item is the terminal event (``response.completed``, ``.incomplete``,
+  ``.failed``); an upstream that ends without one broke the protocol.
 
-Must not: choose deployments (``flow``) or read HTTP requests.
+A failure after the commit point (an upstream error item, a ``ProviderError``, anything else)
+settles the delivered part once as ``partial`` and raises: a :class:`GatewayError` for an
+upstream failure, the exception itself otherwise (``errors.render_error`` names it). The
+endpoint turns it into an in-stream error event. :meth:`Relay.close` bills a stream left before
+its end (the client went away, or never read a byte) as ``client_disconnected`` for what was
+delivered, and closes the upstream, under a cancellation shield.
+
+Must not: choose deployments (``flow``, ``fallback``), encode frames or read HTTP
+(``endpoints/``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Literal
 
 import anyio
-from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
 
-from reference_server import json_codec
-from reference_server.controls.base import Ticket
-from reference_server.gateway.flow import Gateway, OpenStream
+from reference_server.config import Deployment
+from reference_server.controls.base import Controls, Outcome, Served, Settlement, Ticket
+from reference_server.errors import GatewayError
+from reference_server.gateway.circuit import CircuitBreakers
 from reference_server.providers.base import ProviderError
 from reference_server.tokens import count_tokens
 
-__all__ = ["RelayResponse", "chat_sse", "responses_sse"]
+__all__ = ["Relay", "StreamKind"]
 
-_DONE = b"data: [DONE]\n\n"
+StreamKind = Literal["chat", "responses"]
+Item = dict[str, Any]
+
 _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 
 
-def _data(payload: Any) -> bytes:
-    return b"data: " + json_codec.encode(payload) + b"\n\n"
-
-
-def _error_payload(error: ProviderError) -> dict[str, Any]:
-    return {
-        "message": f"The upstream failed mid-stream: {error.message}",
-        "type": "server_error",
-        "param": None,
-        "code": "upstream_error",
-    }
-
-
-def _delivered(chunk: dict[str, Any]) -> int:
-    tokens = 0
-    for choice in chunk.get("choices") or ():
-        delta = choice.get("delta") or {}
-        content = delta.get("content")
-        if content:
-            tokens += count_tokens(content)
-        for call in delta.get("tool_calls") or ():
-            function = call.get("function") or {}
-            tokens += count_tokens(function.get("name") or "") + count_tokens(
-                function.get("arguments") or ""
-            )
-    return tokens
-
-
-async def chat_sse(
-    gateway: Gateway,
-    ticket: Ticket,
-    stream: OpenStream,
-    *,
-    model: str | None,
-    include_usage: bool,
-    prompt_tokens: int,
-) -> AsyncIterator[bytes]:
-    """``model``: the name to put on every chunk (None keeps the upstream's)."""
-    stream.started = True
-    delivered = 0
-    settled = False
-    try:
-        item: dict[str, Any] | None = stream.first
-        while item is not None:
-            if "error" in item and "choices" not in item:
-                raise ProviderError(
-                    "status", str((item["error"] or {}).get("message", "upstream error"))
-                )
-            if model is not None:
-                item["model"] = model
-            if not item.get("choices") and isinstance(item.get("usage"), dict):
-                usage = item["usage"]
-                settlement = await gateway.settle_stream(
-                    ticket,
-                    stream,
-                    prompt_tokens=int(usage.get("prompt_tokens") or prompt_tokens),
-                    completion_tokens=int(usage.get("completion_tokens") or delivered),
-                    outcome="ok",
-                )
-                settled = True
-                if include_usage:
-                    usage["credits_used"] = settlement.credits
-                    yield _data(item)
-                yield _DONE
-                return
-            delivered += _delivered(item)
-            yield _data(item)
-            item = await anext(stream.rest, None)
-        # The upstream ended without a usage chunk: bill what was delivered, end cleanly.
-        settlement = await gateway.settle_stream(
-            ticket, stream, prompt_tokens=prompt_tokens, completion_tokens=delivered, outcome="ok"
-        )
-        settled = True
-        yield _DONE
-    except Exception as exc:  # noqa: BLE001 - after the commit point every failure is in-stream
-        error = (
-            exc if isinstance(exc, ProviderError) else ProviderError("protocol", type(exc).__name__)
-        )
-        with anyio.CancelScope(shield=True):
-            await gateway.settle_stream(
-                ticket,
-                stream,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=delivered,
-                outcome="partial",
-            )
-        settled = True
-        yield _data({"error": _error_payload(error)})
-    finally:
-        await _release(gateway, ticket, stream, prompt_tokens, delivered, settled=settled)
-
-
-async def _release(
-    gateway: Gateway,
-    ticket: Ticket,
-    stream: OpenStream,
-    prompt_tokens: int,
-    delivered: int,
-    *,
-    settled: bool,
-) -> None:
-    """Bill a stream the client left before it was settled, and close the upstream; shielded,
-    because this runs while the client's cancellation unwinds the generator."""
-    with anyio.CancelScope(shield=True):
-        if not settled:
-            await gateway.settle_stream(
-                ticket,
-                stream,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=delivered,
-                outcome="client_disconnected",
-            )
-        close = getattr(stream.rest, "aclose", None)
-        if close is not None:
-            await close()
-
-
-def _event(payload: dict[str, Any]) -> bytes:
-    return b"event: " + str(payload.get("type")).encode() + b"\n" + _data(payload)
-
-
-async def responses_sse(
-    gateway: Gateway,
-    ticket: Ticket,
-    stream: OpenStream,
-    *,
-    model: str | None,
-    prompt_tokens: int,
-) -> AsyncIterator[bytes]:
-    stream.started = True
-    delivered = 0
-    settled = False
-    sequence = -1
-    try:
-        item: dict[str, Any] | None = stream.first
-        while item is not None:
-            sequence = int(item.get("sequence_number", sequence + 1))
-            response = item.get("response")
-            if model is not None and isinstance(response, dict):
-                response["model"] = model
-            if item.get("type") in _TERMINAL:
-                usage = (response or {}).get("usage") or {}
-                await gateway.settle_stream(
-                    ticket,
-                    stream,
-                    prompt_tokens=int(usage.get("input_tokens") or prompt_tokens),
-                    completion_tokens=int(usage.get("output_tokens") or delivered),
-                    outcome="ok" if item["type"] != "response.failed" else "partial",
-                )
-                settled = True
-                yield _event(item)
-                return
-            if item.get("type") == "error":
-                raise ProviderError("status", str(item.get("message", "upstream error")))
-            delta = item.get("delta")
-            if isinstance(delta, str):
-                delivered += count_tokens(delta)
-            yield _event(item)
-            item = await anext(stream.rest, None)
-        raise ProviderError("protocol", "the upstream stream ended without a terminal event")
-    except Exception as exc:  # noqa: BLE001 - after the commit point every failure is in-stream
-        error = (
-            exc if isinstance(exc, ProviderError) else ProviderError("protocol", type(exc).__name__)
-        )
-        with anyio.CancelScope(shield=True):
-            await gateway.settle_stream(
-                ticket,
-                stream,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=delivered,
-                outcome="partial",
-            )
-        settled = True
-        payload = _error_payload(error)
-        yield _event(
-            {
-                "type": "error",
-                "code": payload["code"],
-                "message": payload["message"],
-                "param": None,
-                "sequence_number": sequence + 1,
-            }
-        )
-    finally:
-        await _release(gateway, ticket, stream, prompt_tokens, delivered, settled=settled)
-
-
-class RelayResponse(StreamingResponse):
-    """An SSE response that is always settled, even if its relay never starts.
-
-    A client that leaves between the commit point and the first body byte would otherwise
-    leave the relay generator unstarted (its ``finally`` never runs) and the reservation held.
-    """
+class Relay:
+    """One admitted stream whose first item arrived; the endpoint reads it with :meth:`next`."""
 
     def __init__(
         self,
-        events: Callable[[], AsyncIterator[bytes]],
-        *,
-        gateway: Gateway,
+        controls: Controls,
+        breakers: CircuitBreakers,
         ticket: Ticket,
-        stream: OpenStream,
+        *,
+        deployment: Deployment,
+        first: Item,
+        rest: AsyncIterator[Item],
+        kind: StreamKind,
+        model: str,
         prompt_tokens: int,
-        headers: dict[str, str],
+        started_at: float,
+        first_byte_at: float,
     ) -> None:
-        super().__init__(events(), headers=headers, media_type="text/event-stream")
-        self._gateway = gateway
+        self.deployment = deployment
+        self.model = model  # the model the client asked for (aliases resolve to themselves)
+        self.headers: Mapping[str, str] = {
+            **ticket.headers,
+            "x-parity-deployment": deployment.name,
+        }
+        # Set once the stream is settled with its final item (the endpoint reads credits here).
+        self.settlement: Settlement | None = None
+        self._controls = controls
+        self._breakers = breakers
         self._ticket = ticket
-        self._stream = stream
+        self._pending: Item | None = first
+        self._rest = rest
+        self._chat = kind == "chat"
         self._prompt_tokens = prompt_tokens
+        self._delivered = 0
+        self._started_at = started_at
+        self._first_byte_at = first_byte_at
+        self._settling = False  # a settlement was attempted: never a second one
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def next(self) -> Item | None:
+        """The next item to send; ``None`` when the stream ended well (it is settled then)."""
         try:
-            await super().__call__(scope, receive, send)
-        finally:
-            if not self._stream.started:
-                with anyio.CancelScope(shield=True):
-                    await self._gateway.settle_stream(
-                        self._ticket,
-                        self._stream,
-                        prompt_tokens=self._prompt_tokens,
-                        completion_tokens=0,
-                        outcome="client_disconnected",
+            item = self._pending
+            if item is None:
+                item = await anext(self._rest, None)
+            else:
+                self._pending = None
+            if item is None:
+                if not self._chat:
+                    raise ProviderError(
+                        "protocol", "the upstream stream ended without a terminal event"
                     )
-                    close = getattr(self._stream.rest, "aclose", None)
-                    if close is not None:
-                        await close()
+                await self._settle(self._prompt_tokens, self._delivered, "ok")
+                return None
+            if self._chat:
+                return await self._chat_item(item)
+            return await self._responses_item(item)
+        except Exception as exc:
+            if not self._settling:
+                with anyio.CancelScope(shield=True):
+                    await self._settle(self._prompt_tokens, self._delivered, "partial")
+            if isinstance(exc, ProviderError):
+                raise GatewayError(
+                    502,
+                    f"The upstream failed mid-stream: {exc.message}",
+                    type="server_error",
+                    code="upstream_error",
+                ) from exc
+            raise
+
+    async def _chat_item(self, item: Item) -> Item:
+        if "error" in item and "choices" not in item:
+            error = item["error"] or {}
+            raise ProviderError("status", str(error.get("message", "upstream error")))
+        choices = item.get("choices")
+        usage = item.get("usage")
+        if not choices and isinstance(usage, dict):  # the usage chunk: the final item
+            await self._settle(
+                int(usage.get("prompt_tokens") or self._prompt_tokens),
+                int(usage.get("completion_tokens") or self._delivered),
+                "ok",
+            )
+            return item
+        for choice in choices or ():
+            delta = choice.get("delta") or {}
+            content = delta.get("content")
+            if content:
+                self._delivered += count_tokens(content)
+            for call in delta.get("tool_calls") or ():
+                function = call.get("function") or {}
+                self._delivered += count_tokens(function.get("name") or "") + count_tokens(
+                    function.get("arguments") or ""
+                )
+        return item
+
+    async def _responses_item(self, item: Item) -> Item:
+        kind = item.get("type")
+        if kind in _TERMINAL:
+            usage = (item.get("response") or {}).get("usage") or {}
+            await self._settle(
+                int(usage.get("input_tokens") or self._prompt_tokens),
+                int(usage.get("output_tokens") or self._delivered),
+                "ok" if kind != "response.failed" else "partial",
+            )
+            return item
+        if kind == "error":
+            raise ProviderError("status", str(item.get("message", "upstream error")))
+        delta = item.get("delta")
+        if isinstance(delta, str):
+            self._delivered += count_tokens(delta)
+        return item
+
+    async def close(self) -> None:
+        """Bill a stream left before it was settled, and close the upstream. Safe to call more
+        than once; shielded, because it runs while a client's cancellation unwinds."""
+        with anyio.CancelScope(shield=True):
+            if not self._settling:
+                await self._settle(self._prompt_tokens, self._delivered, "client_disconnected")
+            close = getattr(self._rest, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def _settle(self, prompt_tokens: int, completion_tokens: int, outcome: Outcome) -> None:
+        self._settling = True
+        name = self.deployment.name
+        if outcome == "ok":
+            self._breakers.record_success(name)
+        elif outcome == "partial":
+            self._breakers.record_failure(name)
+        else:
+            self._breakers.release_probe(name)
+        served = Served(
+            deployment=name,
+            model=self.deployment.model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            outcome=outcome,
+            started_at=self._started_at,
+            first_byte_at=self._first_byte_at,
+            finished_at=time.time(),
+        )
+        self.settlement = await self._controls.settle(self._ticket, served)

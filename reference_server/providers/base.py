@@ -5,8 +5,9 @@ reply (JSON or bytes); ``stream`` yields parsed stream items (chat chunks, or Re
 and must end a chat stream with a usage chunk (``choices: []``) whether or not the client asked
 for it: the gateway bills from it and drops it when it was not asked for.
 
-A failure is a :class:`ProviderError`. Raised before the first item it lets the gateway try the
-next deployment; raised after, the stream is over (no splicing, see ``gateway/flow.py``).
+A failure is a :class:`ProviderError`. Raised before the first item it may let the gateway try
+the next deployment (``gateway/fallback.py`` says which failures do); raised after, the stream
+is over (no splicing).
 
 Must not: know about HTTP requests from clients, keys, or billing.
 """
@@ -95,13 +96,6 @@ class ProviderError(Exception):
         self.code = code
         self.param = param
         self.retry_after = retry_after
-
-    @property
-    def retryable(self) -> bool:
-        """Worth trying the next deployment: connect errors, timeouts, 5xx and upstream 429."""
-        if self.kind in ("connect", "timeout", "protocol"):
-            return True
-        return self.status == 429 or self.status >= 500
 
 
 class Provider(Protocol):

@@ -32,7 +32,7 @@ async def setup(tmp_path) -> AsyncIterator[tuple[httpx.AsyncClient, MeteredContr
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
         yield client, controls
-    await controls.close()
+    await controls.aclose()
 
 
 def assert_error(response: httpx.Response, status: int) -> dict:

@@ -39,7 +39,7 @@ def test_public_api_is_pinned() -> None:
     assert {"Settings", "load_settings", "settings_from_mapping", "ConfigError"} <= set(
         reference_server.config.__all__
     )
-    assert reference_server.gateway.flow.__all__ == ["SCOPE", "Answer", "Gateway", "OpenStream"]
+    assert reference_server.gateway.flow.__all__ == ["SCOPE", "Answer", "Gateway", "Job"]
 
 
 def test_response_model_resolved_names_the_upstream_model() -> None:

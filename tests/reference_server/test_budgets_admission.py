@@ -54,7 +54,7 @@ async def test_budgets_exhausted_key_gets_insufficient_quota(tmp_path):
     await controls.settle(t1, done(10, 2))  # 0.012 spent; 0.008 of the hold is freed
     await controls.release(t2)
     await controls.admit(p, adm("c"))  # fits again
-    await controls.close()
+    await controls.aclose()
 
 
 async def test_budgets_absent_max_tokens_reserves_configured_cap(tmp_path):
@@ -65,7 +65,7 @@ async def test_budgets_absent_max_tokens_reserves_configured_cap(tmp_path):
     p = await controls.authenticate("Bearer sk-1", "ai:consume")
     ticket = await controls.admit(p, adm("a", max_out=None))
     assert ticket.reserved_credits == pytest.approx(0.11)  # (10 + 100) x 1000 micro
-    await controls.close()
+    await controls.aclose()
 
 
 async def test_budgets_owner_budget_spans_keys(tmp_path):
@@ -75,7 +75,7 @@ async def test_budgets_owner_budget_spans_keys(tmp_path):
     await controls.admit(p1, adm("a"))
     with pytest.raises(ControlsError, match="owner:alice"):
         await controls.admit(p2, adm("b"))
-    await controls.close()
+    await controls.aclose()
 
 
 async def test_budgets_no_budget_never_blocks(tmp_path):
@@ -84,7 +84,7 @@ async def test_budgets_no_budget_never_blocks(tmp_path):
     for i in range(20):
         ticket = await controls.admit(p, adm(f"r{i}", max_out=10**9))
         assert ticket.reserved_credits == 0
-    await controls.close()
+    await controls.aclose()
 
 
 async def test_budgets_concurrent_admissions_never_overspend(tmp_path):
@@ -116,4 +116,4 @@ async def test_budgets_concurrent_admissions_never_overspend(tmp_path):
     spent, held = await workers[0].store.key_usage("k1")
     assert (spent, held) == (500_000, 0)
     for controls in workers:
-        await controls.close()
+        await controls.aclose()

@@ -32,7 +32,7 @@ def make(tmp_path, raw=None, environ=None) -> MeteredControls:
 async def controls(tmp_path) -> AsyncIterator[MeteredControls]:
     made = make(tmp_path, {"admin_key": "sk-admin"})
     yield made
-    await made.close()
+    await made.aclose()
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ async def test_keys_env_admin_key_wins_over_config(tmp_path):
     assert (await controls.authenticate("Bearer sk-env", "admin")).key_id == "admin"
     with pytest.raises(ControlsError):
         await controls.authenticate("Bearer sk-file", "admin")
-    await controls.close()
+    await controls.aclose()
 
 
 async def test_keys_stored_hashed_never_plain(tmp_path, controls):
@@ -117,7 +117,7 @@ async def test_keys_revocation_seen_by_another_instance(tmp_path, controls):
     with pytest.raises(ControlsError) as info:
         await other.authenticate(f"Bearer {minted.secret}", "ai:consume")
     assert info.value.code == "invalid_api_key"
-    await other.close()
+    await other.aclose()
 
 
 @pytest.mark.parametrize(

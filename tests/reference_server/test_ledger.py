@@ -32,7 +32,7 @@ async def controls(tmp_path):
     )
     assert isinstance(made, MeteredControls)
     yield made
-    await made.close()
+    await made.aclose()
 
 
 def admission(rid: str, model: str, endpoint="chat") -> Admission:

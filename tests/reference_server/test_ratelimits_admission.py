@@ -41,7 +41,7 @@ async def test_ratelimits_rpm_headers_then_429(tmp_path):
     assert (err.status, err.code, err.type) == (429, "rate_limit_exceeded", "requests")
     assert 29 <= int(err.headers["retry-after"]) <= 30
     assert err.headers["x-ratelimit-remaining-requests"] == "0"
-    await controls.close()
+    await controls.aclose()
 
 
 async def test_ratelimits_tpm_counts_input_and_max_output_then_refunds(tmp_path):
@@ -56,7 +56,7 @@ async def test_ratelimits_tpm_counts_input_and_max_output_then_refunds(tmp_path)
     await controls.settle(ticket, Served("m", "m", 10, 5, "ok", now, now, now))  # 65 refunded
     again = await controls.admit(p, adm("b", 10, 20))
     assert int(again.headers["x-ratelimit-remaining-tokens"]) in (54, 55)
-    await controls.close()
+    await controls.aclose()
 
 
 async def test_ratelimits_request_larger_than_tpm_is_not_retryable(tmp_path):
@@ -67,4 +67,4 @@ async def test_ratelimits_request_larger_than_tpm_is_not_retryable(tmp_path):
     assert "retry-after" not in info.value.headers
     assert info.value.headers["x-should-retry"] == "false"
     assert "Request too large" in info.value.message
-    await controls.close()
+    await controls.aclose()

@@ -16,7 +16,9 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from reference_server.config import ConfigError, load_settings
+from reference_server.config import Settings, load_settings
+from reference_server.controls.config import parse_controls
+from reference_server.errors import ConfigError, UsageError
 
 __all__ = ["DEMO_KEY", "add_arguments", "free_port", "main", "run"]
 
@@ -54,17 +56,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    """The config to serve, checked whole before any worker starts (``UsageError`` or
+    ``ConfigError`` otherwise)."""
+    if args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers!r}")
+    if args.port is not None and not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0 (a free one) to 65535, got {args.port!r}")
+    if args.config:
+        os.environ["PARITY_CONFIG"] = os.path.abspath(args.config)
+    settings = load_settings(os.environ.get("PARITY_CONFIG") or None)
+    # The controls section is parsed by each worker as it starts: a mistake there would
+    # otherwise be a traceback per worker instead of one message here.
+    parse_controls(settings.controls, os.environ)
+    return settings
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    if args.workers < 1:
-        print(f"parity serve: --workers must be >= 1, got {args.workers!r}", file=sys.stderr)
-        return 2
-    if args.config:
-        os.environ["PARITY_CONFIG"] = os.path.abspath(args.config)
     try:
-        settings = load_settings(os.environ.get("PARITY_CONFIG") or None)
-    except ConfigError as exc:
+        settings = _settings(args)
+    except (UsageError, ConfigError) as exc:
         print(f"parity serve: {exc}", file=sys.stderr)
         return 2
     host = args.host or settings.server.host

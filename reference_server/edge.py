@@ -14,18 +14,16 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reference_server.controls.base import ControlsError
 from reference_server.endpoints.http import REQUEST_ID_KEY, json_response
-from reference_server.errors import GatewayError, error_body
+from reference_server.errors import GatewayError, render_error
 
-__all__ = ["Edge", "http_exception", "new_request_id"]
+__all__ = ["Edge", "error_response", "http_exception", "new_request_id"]
 
 # Request ids must be unique (the ledger's primary key), not secret (they name no capability).
 # They lead with the time in milliseconds, as UUIDv7 does, so that ledger rows are inserted
@@ -67,16 +65,10 @@ _HTTP_ERRORS = {
 }
 
 
-def _error_response(
-    status: int,
-    message: str,
-    *,
-    type: str,
-    code: str | None,
-    param: str | None,
-    headers: Mapping[str, str] | None = None,
-) -> Response:
-    return json_response(error_body(message, type, param, code), status, headers)
+def error_response(exc: BaseException) -> Response:
+    """``exc`` as the JSON error object with its status and headers (``errors.render_error``)."""
+    status, body, headers = render_error(exc)
+    return json_response(body, status, headers)
 
 
 class Edge:
@@ -140,8 +132,9 @@ class Edge:
         except Exception as exc:
             if started:
                 raise
-            response = _render(exc)
-            await response(scope, receive, stamped_send)
+            if isinstance(exc, HTTPException):  # raised outside a route (routes have a handler)
+                exc = GatewayError(exc.status_code, str(exc.detail), headers=exc.headers)
+            await error_response(exc)(scope, receive, stamped_send)
 
     async def _too_large(
         self,
@@ -153,13 +146,14 @@ class Edge:
         *,
         drain: bool = True,
     ) -> None:
-        response = _error_response(
-            413,
-            f"Request body too large: {size} bytes exceeds the limit of {self.max_body_bytes} bytes.",
-            type="invalid_request_error",
-            code="request_too_large",
-            param=None,
-            headers={"connection": "close"},
+        response = error_response(
+            GatewayError(
+                413,
+                f"Request body too large: {size} bytes exceeds the limit of "
+                f"{self.max_body_bytes} bytes.",
+                code="request_too_large",
+                headers={"connection": "close"},
+            )
         )
         response.raw_headers.append(header)
         # Read (and drop) the rest of the body first: a client that sends its whole body before
@@ -185,43 +179,8 @@ class _BodyTooLarge(Exception):
         self.complete = complete  # the last body message was already read
 
 
-def _render(exc: Exception) -> Response:
-    if isinstance(exc, GatewayError | ControlsError):
-        return _error_response(
-            exc.status,
-            exc.message,
-            type=exc.type,
-            code=exc.code,
-            param=exc.param,
-            headers=exc.headers,
-        )
-    if isinstance(exc, HTTPException):
-        return _error_response(
-            exc.status_code,
-            str(exc.detail),
-            type="invalid_request_error",
-            code=None,
-            param=None,
-            headers=exc.headers,
-        )
-    return _error_response(
-        500,
-        "The server had an error while processing your request.",
-        type="server_error",
-        code=None,
-        param=None,
-    )
-
-
 async def http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code, template = _HTTP_ERRORS.get(exc.status_code, (None, str(exc.detail)))
     message = template.format(method=request.method, path=request.url.path)
-    return _error_response(
-        exc.status_code,
-        message,
-        type="invalid_request_error",
-        code=code,
-        param=None,
-        headers=exc.headers,
-    )
+    return error_response(GatewayError(exc.status_code, message, code=code, headers=exc.headers))

@@ -30,7 +30,6 @@ from reference_server.errors import GatewayError
 __all__ = [
     "Admission",
     "Controls",
-    "ControlsError",
     "EndpointName",
     "Outcome",
     "Principal",
@@ -45,10 +44,6 @@ __all__ = [
 def hash_key(secret: str) -> str:
     """Keys are stored and compared as SHA-256 hex digests, never in plain text."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-class ControlsError(GatewayError):
-    """A refusal of the controls: leaves as an OpenAI error object like any GatewayError."""
 
 
 # Per-request records are NamedTuples, not frozen dataclasses: why in providers/base.py.
@@ -115,11 +110,11 @@ class Settlement(NamedTuple):
 
 class Controls(Protocol):
     async def authenticate(self, authorization: str | None, scope: str) -> Principal:
-        """Raise ``ControlsError`` 401 (missing/invalid key) or 403 (scope not granted)."""
+        """Raise ``GatewayError`` 401 (missing/invalid key) or 403 (scope not granted)."""
         ...
 
     async def admit(self, principal: Principal, admission: Admission) -> Ticket:
-        """Raise ``ControlsError`` 429 (rate limit, or insufficient_quota) to refuse."""
+        """Raise ``GatewayError`` 429 (rate limit, or insufficient_quota) to refuse."""
         ...
 
     async def settle(self, ticket: Ticket, served: Served) -> Settlement:
@@ -165,7 +160,7 @@ class StaticControls:
     async def authenticate(self, authorization: str | None, scope: str) -> Principal:
         token = bearer_token(authorization)
         if token is None:
-            raise ControlsError(
+            raise GatewayError(
                 401,
                 "You didn't provide an API key. Provide it as a bearer token in the "
                 "Authorization header (Authorization: Bearer YOUR_KEY).",
@@ -174,14 +169,14 @@ class StaticControls:
             )
         key = self._by_hash.get(hash_key(token))
         if key is None:
-            raise ControlsError(
+            raise GatewayError(
                 401,
                 "Incorrect API key provided.",
                 type="invalid_request_error",
                 code="invalid_api_key",
             )
         if scope not in key.scopes:
-            raise ControlsError(
+            raise GatewayError(
                 403,
                 f"This key lacks the {scope!r} scope.",
                 type="permission_error",

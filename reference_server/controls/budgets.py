@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reference_server.controls.metering import Price, Tariff
+from reference_server.errors import BudgetExceededError
 
 __all__ = [
     "PERIODS",
@@ -84,24 +85,12 @@ class Account:
     reserved: int = 0
 
 
-class BudgetExceededError(Exception):
-    def __init__(self, bucket: str, account: Account, limit_micro: int, amount: int) -> None:
-        super().__init__(
-            f"budget {bucket!r}: spent {account.spent} + reserved {account.reserved} + "
-            f"request {amount} > limit {limit_micro} micro-credits"
-        )
-        self.bucket = bucket
-        self.account = account
-        self.limit_micro = limit_micro
-        self.amount = amount
-
-
 def reserve(account: Account, limit_micro: int, amount: int, bucket: str = "") -> Account:
     """Hold ``amount`` if it fits under the limit, else raise BudgetExceededError."""
     if amount < 0:
         raise ValueError(f"reservation must be >= 0, got {amount!r}")
     if account.spent + account.reserved + amount > limit_micro:
-        raise BudgetExceededError(bucket, account, limit_micro, amount)
+        raise BudgetExceededError(bucket, account.spent, account.reserved, limit_micro, amount)
     return Account(account.spent, account.reserved + amount)
 
 

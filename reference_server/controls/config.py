@@ -42,6 +42,7 @@ from reference_server.controls.keys import KeyRecord
 from reference_server.controls.metered import ControlsSettings, MeteredControls, OwnerBudget
 from reference_server.controls.metering import Price, micro_credits
 from reference_server.controls.stores import ControlsStore
+from reference_server.errors import ControlsConfigError
 
 __all__ = [
     "ControlsConfigError",
@@ -73,10 +74,6 @@ _LIMITS = frozenset({"budget_credits", "budget_period", "rpm", "tpm"})
 _DEFAULT_DB = ".parity/controls.db"
 _DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 _DEFAULT_POOL = 64  # Redis connections per worker
-
-
-class ControlsConfigError(ValueError):
-    """The ``controls`` section is invalid; the message names the field and the bad value."""
 
 
 @dataclass(frozen=True, slots=True)

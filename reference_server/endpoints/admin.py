@@ -24,12 +24,13 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from reference_server.controls import budgets
-from reference_server.controls.base import Controls, ControlsError
+from reference_server.controls.base import Controls
 from reference_server.controls.keys import ADMIN_SCOPE, SCOPES, KeyRecord, mint_key
 from reference_server.controls.ledger import GROUP_BYS, GroupBy
 from reference_server.controls.metered import MeteredControls
 from reference_server.controls.metering import MICRO, micro_credits
-from reference_server.errors import error_body
+from reference_server.edge import error_response
+from reference_server.errors import GatewayError
 
 __all__ = ["KeyJSON", "admin_mount", "admin_router"]
 
@@ -71,22 +72,8 @@ def _key_json(record: KeyRecord) -> KeyJSON:
     }
 
 
-def _error(
-    status: int,
-    message: str,
-    *,
-    type: str = "invalid_request_error",
-    code: str | None = None,
-    param: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
-    return JSONResponse(
-        dict(error_body(message, type, param, code)), status_code=status, headers=headers
-    )
-
-
-def _bad(message: str, param: str) -> ControlsError:
-    return ControlsError(400, message, type="invalid_request_error", param=param)
+def _bad(message: str, param: str) -> GatewayError:
+    return GatewayError(400, message, type="invalid_request_error", param=param)
 
 
 def _optional_int(body: Mapping[str, Any], name: str) -> int | None:
@@ -164,31 +151,26 @@ def admin_router(controls: MeteredControls) -> Router:
         async def handle(request: Request) -> Response:
             handler = methods.get(request.method)
             if handler is None:
-                return _error(
-                    405,
-                    f"Method {request.method} is not allowed here; allowed: {sorted(methods)}.",
-                    code="method_not_allowed",
-                    headers={"allow": ", ".join(sorted(methods))},
+                return error_response(
+                    GatewayError(
+                        405,
+                        f"Method {request.method} is not allowed here; allowed: {sorted(methods)}.",
+                        code="method_not_allowed",
+                        headers={"allow": ", ".join(sorted(methods))},
+                    )
                 )
             try:
                 await controls.authenticate(request.headers.get("authorization"), ADMIN_SCOPE)
                 return await handler(request)
-            except ControlsError as exc:
-                return _error(
-                    exc.status,
-                    exc.message,
-                    type=exc.type,
-                    code=exc.code,
-                    param=exc.param,
-                    headers=exc.headers,
-                )
+            except GatewayError as exc:
+                return error_response(exc)
 
         return handle
 
     async def create_key(request: Request) -> Response:
         raw = await request.body()
         if len(raw) > _MAX_BODY:
-            raise ControlsError(
+            raise GatewayError(
                 413, f"The body exceeds {_MAX_BODY} bytes.", type="invalid_request_error"
             )
         try:
@@ -204,7 +186,7 @@ def admin_router(controls: MeteredControls) -> Router:
     async def found(key_id: str) -> KeyRecord:
         record = await controls.guarded(store.key_by_id(key_id))
         if record is None:
-            raise ControlsError(
+            raise GatewayError(
                 404,
                 f"No API key with id {key_id!r}.",
                 type="invalid_request_error",
@@ -264,7 +246,10 @@ def admin_router(controls: MeteredControls) -> Router:
 
     async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("root_path", "") + scope.get("path", "")
-        await _error(404, f"Unknown admin path {path!r}.", code="not_found")(scope, receive, send)
+        response = error_response(
+            GatewayError(404, f"Unknown admin path {path!r}.", code="not_found")
+        )
+        await response(scope, receive, send)
 
     return Router(
         routes=[

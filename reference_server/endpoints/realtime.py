@@ -26,7 +26,6 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from reference_server.controls.base import ControlsError
 from reference_server.endpoints.http import gateway_of, request_id
 from reference_server.errors import GatewayError, invalid_request, render_error
 from reference_server.gateway.aliases import resolve
@@ -369,7 +368,7 @@ async def realtime(socket: WebSocket) -> None:
         # authenticated and admitted, again by the flow).
         await gateway.authenticate(authorization)
         resolve(gateway.settings, model, "realtime")
-    except (ControlsError, GatewayError) as exc:
+    except GatewayError as exc:
         await socket.send_text(json.dumps(_error(exc)))
         await socket.close(code=1008)
         return

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, Protocol
 
+from reference_server.errors import FailureKind, ProviderError
+
 __all__ = [
     "Call",
     "Endpoint",
@@ -32,7 +34,6 @@ __all__ = [
 Endpoint = Literal[
     "chat", "embeddings", "images", "speech", "transcriptions", "videos", "responses"
 ]
-FailureKind = Literal["connect", "timeout", "status", "protocol"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,30 +73,6 @@ class Reply(NamedTuple):
     completion_tokens: int = 0
     units: float = 0.0
     headers: Mapping[str, str] = _NO_HEADERS
-
-
-class ProviderError(Exception):
-    """An upstream failure: connect error, timeout, an error status, or a broken protocol."""
-
-    def __init__(
-        self,
-        kind: FailureKind,
-        message: str,
-        *,
-        status: int = 502,
-        error_type: str = "api_error",
-        code: str | None = None,
-        param: str | None = None,
-        retry_after: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.status = status
-        self.error_type = error_type
-        self.code = code
-        self.param = param
-        self.retry_after = retry_after
 
 
 class Provider(Protocol):

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from reference_server.controls.base import Admission, ControlsError, Served, hash_key
+from reference_server.controls.base import Admission, Served, hash_key
 from reference_server.controls.config import build_controls
 from reference_server.controls.metered import MeteredControls
+from reference_server.errors import GatewayError
 
 PRICES = {"m": (1000.0, 1000.0)}  # 1000 credits per Mtok: one token costs 1000 micro-credits
 
@@ -45,7 +46,7 @@ async def test_budgets_exhausted_key_gets_insufficient_quota(tmp_path):
     t1 = await controls.admit(p, adm("a"))
     t2 = await controls.admit(p, adm("b"))
     assert t1.reserved_credits == pytest.approx(0.02)
-    with pytest.raises(ControlsError) as info:
+    with pytest.raises(GatewayError) as info:
         await controls.admit(p, adm("c"))
     err = info.value
     assert (err.status, err.type, err.code) == (429, "insufficient_quota", "insufficient_quota")
@@ -73,7 +74,7 @@ async def test_budgets_owner_budget_spans_keys(tmp_path):
     p1 = await controls.authenticate("Bearer sk-1", "ai:consume")
     p2 = await controls.authenticate("Bearer sk-2", "ai:consume")
     await controls.admit(p1, adm("a"))
-    with pytest.raises(ControlsError, match="owner:alice"):
+    with pytest.raises(GatewayError, match="owner:alice"):
         await controls.admit(p2, adm("b"))
     await controls.aclose()
 
@@ -100,7 +101,7 @@ async def test_budgets_concurrent_admissions_never_overspend(tmp_path):
         p = await controls.authenticate("Bearer sk-1", "ai:consume")
         try:
             ticket = await controls.admit(p, adm(f"r{i}"))
-        except ControlsError as exc:
+        except GatewayError as exc:
             codes.append(exc.code)
             refused += 1
             return

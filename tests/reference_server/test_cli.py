@@ -44,3 +44,36 @@ def test_cli_bad_config_exits_2_naming_the_field(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "server.port: -5" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "config", "needle"),
+    [
+        (["--workers", "0"], None, "--workers must be >= 1, got 0"),
+        (["--port", "70000"], None, "--port must be 0 (a free one) to 65535, got 70000"),
+        (
+            [],
+            'controls:\n  credits_header: "bad header"\n',
+            "controls.credits_header: 'bad header'",
+        ),
+    ],
+    ids=["workers", "port", "controls-section"],
+)
+def test_cli_usage_and_config_errors_exit_2_before_any_worker_starts(
+    tmp_path: Path, args: list[str], config: str | None, needle: str
+) -> None:
+    if config is not None:
+        path = tmp_path / "config.yaml"
+        path.write_text(config)
+        args = [*args, "--config", str(path)]
+    result = subprocess.run(
+        [sys.executable, "-m", "reference_server", "serve", "--port", "0", *args],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("parity serve: ")
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr

@@ -65,9 +65,9 @@ _HTTP_ERRORS = {
 }
 
 
-def error_response(exc: BaseException) -> Response:
+def error_response(exc: BaseException, *, request_id: str = "") -> Response:
     """``exc`` as the JSON error object with its status and headers (``errors.render_error``)."""
-    status, body, headers = render_error(exc)
+    status, body, headers = render_error(exc, request_id=request_id)
     return json_response(body, status, headers)
 
 
@@ -134,7 +134,7 @@ class Edge:
                 raise
             if isinstance(exc, HTTPException):  # raised outside a route (routes have a handler)
                 exc = GatewayError(exc.status_code, str(exc.detail), headers=exc.headers)
-            await error_response(exc)(scope, receive, stamped_send)
+            await error_response(exc, request_id=rid)(scope, receive, stamped_send)
 
     async def _too_large(
         self,

@@ -23,7 +23,8 @@ API reference, "Error codes"; spec component ``ErrorResponse``) with the right H
 validation problems are 400 ``invalid_request_error`` (never FastAPI-style 422).
 :func:`render_error` is the one place an exception becomes that object, for the ASGI edge, the
 admin API, the in-stream error events of SSE streams and the Realtime ``error`` event. An
-exception the server cannot name is answered as a bare 500 ``server_error``.
+exception the server cannot name is logged there, with its traceback, before it answers a bare
+500 ``server_error``.
 
 Must not: know about Starlette, requests or providers (``edge`` and ``endpoints/`` render).
 """
@@ -31,6 +32,7 @@ Must not: know about Starlette, requests or providers (``edge`` and ``endpoints/
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from typing import Literal, NamedTuple, TypedDict
 
@@ -54,6 +56,8 @@ __all__ = [
     "model_not_found",
     "render_error",
 ]
+
+_log = logging.getLogger("reference_server")
 
 FailureKind = Literal["connect", "timeout", "status", "protocol"]
 
@@ -170,11 +174,21 @@ class Rendered(NamedTuple):
 _UNNAMED = "The server had an error while processing your request."
 
 
-def render_error(exc: BaseException) -> Rendered:
+def render_error(exc: BaseException, *, request_id: str = "") -> Rendered:
     """The OpenAI error object for ``exc``: a :class:`GatewayError` as itself; any other
-    exception as a bare 500 ``server_error`` (the client learns nothing of the failure)."""
+    exception is logged (logger ``reference_server``, with its traceback and the request id
+    the client saw in ``x-request-id``) and answered as a bare 500 ``server_error``: the client
+    learns nothing of the failure, the operator everything but the request's data."""
     if isinstance(exc, GatewayError):
         return Rendered(exc.status, exc.body(), exc.headers)
+    # The record carries the exception and the request id, never headers or the body: a key
+    # is only ever in those (the controls keep its SHA-256).
+    _log.error(
+        "request req_%s failed unexpectedly (%s); answered 500 server_error",
+        request_id,
+        type(exc).__name__,
+        exc_info=exc,
+    )
     return Rendered(500, error_body(_UNNAMED, "server_error", None, None), {})
 
 

@@ -42,9 +42,11 @@ def _eid() -> str:
     return "event_" + os.urandom(8).hex()
 
 
-def _error(exc: BaseException, *, event_id: str | None = None) -> dict[str, Any]:
+def _error(
+    exc: BaseException, *, event_id: str | None = None, request_id: str = ""
+) -> dict[str, Any]:
     """The Realtime ``error`` server event for ``exc`` (``event_id``: the client event at fault)."""
-    error = render_error(exc).body["error"]
+    error = render_error(exc, request_id=request_id).body["error"]
     return {
         "type": "error",
         "event_id": _eid(),
@@ -217,7 +219,7 @@ class _Session:
         try:
             served = await gateway_of(self.socket).serve(self.authorization, read)
         except Exception as exc:  # noqa: BLE001 - refused or failed before the first byte
-            await self.send(_error(exc, event_id=event.get("event_id")))
+            await self.send(_error(exc, event_id=event.get("event_id"), request_id=rid))
             return
         assert isinstance(served, Relay)  # a Realtime job always streams
         try:
@@ -292,7 +294,7 @@ class _Session:
                             }
                         )
         except Exception as exc:  # noqa: BLE001 - after the commit point every failure is in-stream
-            error = _error(exc)
+            error = _error(exc, request_id=relay.request_id)
             await self.send(error)
             response.update(
                 status="failed",
@@ -369,7 +371,7 @@ async def realtime(socket: WebSocket) -> None:
         await gateway.authenticate(authorization)
         resolve(gateway.settings, model, "realtime")
     except GatewayError as exc:
-        await socket.send_text(json.dumps(_error(exc)))
+        await socket.send_text(json.dumps(_error(exc, request_id=request_id(socket))))
         await socket.close(code=1008)
         return
     assert model is not None

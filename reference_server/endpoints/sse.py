@@ -61,7 +61,7 @@ async def chat_events(
             yield _data(item)
         yield _DONE
     except Exception as exc:  # noqa: BLE001 - after the commit point every failure is in-stream
-        yield _data(render_error(exc).body)
+        yield _data(render_error(exc, request_id=relay.request_id).body)
     finally:
         await relay.close()
 
@@ -78,7 +78,7 @@ async def responses_events(relay: Relay, *, model: str | None) -> AsyncIterator[
             if relay.settlement is not None:  # the terminal event, settled
                 return
     except Exception as exc:  # noqa: BLE001 - after the commit point every failure is in-stream
-        error = render_error(exc).body["error"]
+        error = render_error(exc, request_id=relay.request_id).body["error"]
         yield _event(
             {
                 "type": "error",

@@ -62,6 +62,7 @@ class Relay:
         first_byte_at: float,
     ) -> None:
         self.deployment = deployment
+        self.request_id = ticket.admission.request_id
         self.model = model  # the model the client asked for (aliases resolve to themselves)
         self.headers: Mapping[str, str] = {
             **ticket.headers,

@@ -75,7 +75,8 @@ def routes() -> list[BaseRoute]:
         Route("/v1/audio/speech", media.speech, methods=["POST"]),
         Route("/v1/audio/transcriptions", media.transcriptions, methods=["POST"]),
         Route("/v1/videos", media.videos_create, methods=["POST"]),
-        # parity's issue 2 names POST /v1/videos/generations; OpenAI's path is POST /v1/videos.
+        # OpenAI's path is POST /v1/videos; /v1/videos/generations is parity's alias of it
+        # (spec/PROVENANCE.md, "Deliberate differences", item 1: the video job path).
         Route("/v1/videos/generations", media.videos_create, methods=["POST"]),
         Route("/v1/videos/{video_id}", media.video_retrieve, methods=["GET"]),
         Route("/v1/videos/{video_id}/content", media.video_content, methods=["GET"]),

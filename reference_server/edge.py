@@ -28,10 +28,11 @@ __all__ = ["Edge", "error_response", "http_exception", "new_request_id"]
 # Request ids must be unique (the ledger's primary key), not secret (they name no capability).
 # They lead with the time in milliseconds, as UUIDv7 does, so that ledger rows are inserted
 # at the right edge of the primary-key B-tree: random keys dirtied one index page per row,
-# which made SQLite write ~1.4 pages per settled request (load/bench_server.py, strace). The
-# rest is a per-process counter from a random start (os.urandom, drawn again in every forked
-# child): never repeated in a process, and two workers collide only if their 56-bit
-# sequences meet in the same millisecond. No system call per request.
+# which made SQLite write ~1.4 pages per settled request (the server benchmark in
+# tests/benchmarks/, under strace). The rest is a per-process counter from a random start
+# (os.urandom, drawn again in every forked child): never repeated in a process, and two workers
+# collide only if their 56-bit sequences meet in the same millisecond. No system call per
+# request.
 _ID_SEQUENCE_BITS = 56
 _ID_SEQUENCE_MASK = (1 << _ID_SEQUENCE_BITS) - 1
 _MS_MASK = (1 << 40) - 1  # ordering, not uniqueness: wrapping after 34 years is harmless

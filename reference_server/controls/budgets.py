@@ -2,8 +2,8 @@
 
 A budget caps what a key or an owner (user or agent) may spend, in micro-credits, either in total
 or per UTC calendar period (day or month). Admission *reserves* the request's maximum cost
-before any upstream is called (OpenRouter's "in-flight spending budget", LiteLLM's budget
-reservation: gateway-anchors.md §1d): the reservation fits only if
+before any upstream is called (what OpenRouter calls an "in-flight spending budget" and
+LiteLLM's proxy a budget reservation): the reservation fits only if
 ``spent + reserved + amount <= limit``. Completion *settles* (reserved -> spent at the real cost);
 failure or disconnect *releases* (reserved -> nothing). Because every admitted request holds its
 maximum cost, the sum of concurrent settlements can never exceed the limit (proved by a

@@ -30,7 +30,8 @@ _DONE = b"data: [DONE]\n\n"
 
 
 def sse_headers(*parts: Mapping[str, str]) -> dict[str, str]:
-    # No proxy buffering and no caching of the event stream (OpenAI's streams send the same).
+    # An event stream must reach the client as it is written: no caching, and no buffering by
+    # a proxy on the way (X-Accel-Buffering is nginx's switch for it).
     merged: dict[str, str] = {"cache-control": "no-cache", "x-accel-buffering": "no"}
     for part in parts:
         merged.update(part)

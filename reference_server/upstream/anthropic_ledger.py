@@ -26,7 +26,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from reference_server.providers.text import count_tokens
+from reference_server.tokens import count_tokens
 from reference_server.upstream.anthropic_errors import error_object
 from reference_server.upstream.anthropic_tokens import input_tokens, text_of
 from reference_server.upstream.dialect import Accounting, Delivered

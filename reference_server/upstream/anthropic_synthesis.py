@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reference_server.providers.schema_values import value_for_schema
-from reference_server.providers.text import count_tokens, seed_of, split_tokens, synthetic_tokens
+from reference_server.providers.text import seed_of, synthetic_tokens
+from reference_server.tokens import count_tokens, split_tokens
 from reference_server.upstream.anthropic_cache import CacheUsage
 from reference_server.upstream.anthropic_requests import MessagesRequest, Tool
 

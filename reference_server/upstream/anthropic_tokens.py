@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reference_server.providers.text import count_tokens
+from reference_server.tokens import count_tokens
 
 __all__ = ["PromptUnit", "input_tokens", "prompt_units", "text_of"]
 

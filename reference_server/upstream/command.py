@@ -23,8 +23,10 @@ from typing import Literal, get_args
 
 from starlette.types import ASGIApp
 
+from reference_server.cli import free_port
 from reference_server.config import SyntheticProviderSettings, load_settings
-from reference_server.controls import StaticControls
+from reference_server.controls.base import StaticControls
+from reference_server.errors import ConfigError, UsageError
 from reference_server.providers.base import Provider
 from reference_server.providers.synthetic import SyntheticProvider
 from reference_server.upstream.control import control_router
@@ -52,16 +54,16 @@ class UpstreamSettings:
 
     def __post_init__(self) -> None:
         if self.dialect not in DIALECTS:
-            raise ValueError(f"dialect must be one of {list(DIALECTS)}, got {self.dialect!r}")
+            raise ConfigError(f"dialect must be one of {list(DIALECTS)}, got {self.dialect!r}")
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
-            raise ValueError(f"name must be a short identifier, got {self.name!r}")
+            raise ConfigError(f"name must be a short identifier, got {self.name!r}")
         if not self.api_key or not self.control_key:
-            raise ValueError("api_key and control_key must be non-empty")
+            raise ConfigError("api_key and control_key must be non-empty")
         for field in ("ttft_ms", "itl_ms"):
             if getattr(self, field) < 0:
-                raise ValueError(f"{field} must be >= 0, got {getattr(self, field)!r}")
+                raise ConfigError(f"{field} must be >= 0, got {getattr(self, field)!r}")
         if self.output_tokens < 1 or self.tokens_per_chunk < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"output_tokens and tokens_per_chunk must be >= 1, got "
                 f"{self.output_tokens!r} and {self.tokens_per_chunk!r}"
             )
@@ -162,44 +164,40 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def _settings(args: argparse.Namespace, control_key: str) -> UpstreamSettings:
+    """The upstream to run (``UsageError`` or ``ConfigError`` for a command line that cannot)."""
     try:
         loopback = ipaddress.ip_address(args.host).is_loopback
     except ValueError:
         loopback = args.host == "localhost"
     if not loopback and not args.allow_remote:
-        print(
-            f"parity upstream: --host {args.host!r} is not a loopback address; "
-            "pass --allow-remote to bind it anyway",
-            file=sys.stderr,
+        raise UsageError(
+            f"--host {args.host!r} is not a loopback address; pass --allow-remote to bind it anyway"
         )
-        return 2
+    return UpstreamSettings(
+        name=args.name,
+        api_key=args.api_key or os.environ.get("PARITY_UPSTREAM_API_KEY") or _DEMO_KEY,
+        control_key=control_key,
+        ttft_ms=args.ttft_ms,
+        itl_ms=args.itl_ms,
+        output_tokens=args.output_tokens,
+        tokens_per_chunk=args.tokens_per_chunk,
+        dialect=args.dialect,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     given = args.control_key or os.environ.get("PARITY_UPSTREAM_CONTROL_KEY")
     control_key = given or "sk-parity-control-" + secrets.token_urlsafe(18)
     try:
-        settings = UpstreamSettings(
-            name=args.name,
-            api_key=args.api_key or os.environ.get("PARITY_UPSTREAM_API_KEY") or _DEMO_KEY,
-            control_key=control_key,
-            ttft_ms=args.ttft_ms,
-            itl_ms=args.itl_ms,
-            output_tokens=args.output_tokens,
-            tokens_per_chunk=args.tokens_per_chunk,
-            dialect=args.dialect,
-        )
-    except ValueError as exc:
+        settings = _settings(args, control_key)
+    except (UsageError, ConfigError) as exc:
         print(f"parity upstream: {exc}", file=sys.stderr)
         return 2
     import uvicorn
 
-    port = args.port
-    if port == 0:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind((args.host, 0))
-            port = int(sock.getsockname()[1])
+    port = free_port(args.host) if args.port == 0 else args.port
     upstream = create_upstream_app(settings)
     # Anthropic's SDK takes the origin as its base URL and adds /v1/messages itself.
     suffix = "" if settings.dialect == "anthropic" else "/v1"

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
+from reference_server.errors import FaultPlanError
+
 __all__ = [
     "FAULT_KINDS",
     "MAX_DELAY_MS",
@@ -42,10 +44,6 @@ MAX_DELAY_MS = 60_000
 _FIELDS = frozenset(
     {"kind", "status", "retry_after_s", "delay_ms", "after_chunks", "model", "count"}
 )
-
-
-class FaultPlanError(ValueError):
-    """A fault plan is invalid; the message names the field and the offending value."""
 
 
 @dataclass(frozen=True, slots=True)

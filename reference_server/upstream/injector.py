@@ -29,8 +29,7 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reference_server.providers.chat_synthesis import prompt_extras
-from reference_server.providers.text import count_tokens, message_tokens
+from reference_server.tokens import count_tokens, message_tokens, prompt_extras
 from reference_server.upstream.dialect import Delivered, Dialect
 from reference_server.upstream.faults import Fault, FaultBook
 from reference_server.upstream.truth import MAX_TEXT, TruthEntry, TruthLedger

@@ -1,12 +1,11 @@
-"""The model catalog as clients see it: alias resolution, health, and the two model listings.
+"""Alias resolution: the model a request names (or the default) -> its ordered deployments.
 
-- ``resolve``: the model asked for (or the default when omitted) -> its :class:`ModelEntry`
-  (ordered deployments); 404 ``model_not_found`` for an unknown name, 400 when the model's
-  category does not serve the endpoint.
-- ``GET /v1/models`` lists only models that are serving (health not ``unhealthy``);
-  ``GET /api/models`` lists the whole catalog with prices, tags and health.
+``resolve`` answers the :class:`~reference_server.config.ModelEntry` that serves a request:
+404 ``model_not_found`` for an unknown name, 400 when the model's category does not serve the
+endpoint, 503 when the catalog marks it unhealthy. An alias (``monday-*``) and a direct
+vendor model ID resolve alike; their deployments are tried in order (``fallback``).
 
-Must not: call providers or controls.
+Must not: do I/O, call providers or controls, or read circuit state (``catalog`` reports health).
 """
 
 from __future__ import annotations
@@ -14,19 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reference_server.circuit import CircuitBreakers, health_of
 from reference_server.config import ModelEntry, Settings
 from reference_server.errors import GatewayError, invalid_request, model_not_found
 
-__all__ = [
-    "ABSENT",
-    "CATEGORY_ENDPOINTS",
-    "health",
-    "model_object",
-    "models_list",
-    "public_catalog",
-    "resolve",
-]
+__all__ = ["ABSENT", "CATEGORY_ENDPOINTS", "resolve"]
 
 _CHAT = ("text", "code", "reasoning", "multimodal", "vision")
 # Which categories an endpoint serves (spec/catalog.yaml documents the same table).
@@ -45,31 +35,13 @@ _AUDIO_TAGS = {
     "transcriptions": ("transcription", "audio_transcription"),
 }
 _ALL_AUDIO_TAGS = frozenset(t for values in _AUDIO_TAGS.values() for t in values)
-_OWNER_BY_PREFIX = (
-    ("claude", "anthropic"),
-    ("monday", "monday"),
-    ("gpt", "openai"),
-    ("text-embedding", "openai"),
-    ("dall-e", "openai"),
-    ("tts", "openai"),
-    ("whisper", "openai"),
-    ("sora", "openai"),
-)
-_CREATED = 1_767_225_600  # 2026-01-01T00:00:00Z: a stable creation time for catalog entries
-
-
-def health(entry: ModelEntry, breakers: CircuitBreakers) -> str:
-    if entry.health_status is not None:
-        return entry.health_status
-    return health_of(breakers.state(d.name) for d in entry.deployments)
-
 
 _ABSENT: Any = object()
 ABSENT = _ABSENT  # the request did not send the key (distinct from an explicit null)
 
 
 def resolve(settings: Settings, model: Any, endpoint: str) -> ModelEntry:
-    """``model``: the request's value, or ``catalog.ABSENT`` when the key was not sent."""
+    """``model``: the request's value, or ``aliases.ABSENT`` when the key was not sent."""
     if model is _ABSENT and endpoint in ("chat", "responses"):
         model = settings.default_model  # monday: monday-standard serves when `model` is omitted
     if model is _ABSENT or model is None:
@@ -106,44 +78,3 @@ def resolve(settings: Settings, model: Any, endpoint: str) -> ModelEntry:
             headers={"retry-after": "10"},
         )
     return entry
-
-
-def _owner(name: str) -> str:
-    for prefix, owner in _OWNER_BY_PREFIX:
-        if name.startswith(prefix):
-            return owner
-    return "parity"
-
-
-def model_object(entry: ModelEntry) -> dict[str, Any]:
-    return {
-        "id": entry.name,
-        "object": "model",
-        "created": _CREATED,
-        "owned_by": _owner(entry.name),
-        "category": entry.category,
-    }
-
-
-def models_list(settings: Settings, breakers: CircuitBreakers) -> dict[str, Any]:
-    data = [model_object(e) for e in settings.models if health(e, breakers) != "unhealthy"]
-    return {"object": "list", "data": data}
-
-
-def public_catalog(settings: Settings, breakers: CircuitBreakers) -> dict[str, Any]:
-    data = []
-    for entry in settings.models:
-        data.append(
-            {
-                "model_name": entry.name,
-                "slug": entry.name,
-                "category": entry.category,
-                "supports": list(entry.supports),
-                "input_per_mtok": entry.input_per_mtok,
-                "output_per_mtok": entry.output_per_mtok,
-                "health_status": health(entry, breakers),
-                "alias": entry.alias,
-                "default": entry.name == settings.default_model,
-            }
-        )
-    return {"object": "list", "data": data}

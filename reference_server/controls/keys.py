@@ -3,7 +3,7 @@
 A key belongs to an owner (a user or an agent) and carries scopes: ``ai:consume`` for the model
 endpoints (monday's Models API scope), ``admin`` for the admin API. Its optional budget and rate
 limits ride on the record. Secrets exist in plain text only in the one response that creates them;
-stores and logs see the SHA-256 digest (``controls.hash_key``).
+stores and logs see the SHA-256 digest (``controls.base.hash_key``).
 
 Must not: do I/O, or keep or log a secret.
 """
@@ -15,8 +15,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from reference_server.budgets import PERIODS, Period
-from reference_server.controls import hash_key
+from reference_server.controls.base import hash_key
+from reference_server.controls.budgets import PERIODS, Period
 
 __all__ = [
     "ADMIN_SCOPE",
@@ -30,7 +30,7 @@ __all__ = [
 CONSUME_SCOPE = "ai:consume"
 ADMIN_SCOPE = "admin"
 SCOPES: tuple[str, ...] = (CONSUME_SCOPE, ADMIN_SCOPE)
-# A SHA-256 hex digest as ``controls.hash_key`` writes it (one C-level match per record: records
+# A SHA-256 hex digest as ``controls.base.hash_key`` writes it (one C-level match per record: records
 # are built on key lookups, so this stays off the request path's profile).
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 

@@ -16,7 +16,7 @@ Must not: know about HTTP or the request flow.
 
 from __future__ import annotations
 
-from reference_server.stores.base import (
+from reference_server.controls.stores.base import (
     AdmitOutcome,
     AdmitRequest,
     BudgetCharge,

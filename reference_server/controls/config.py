@@ -36,12 +36,13 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, Literal, cast
 
-from reference_server.budgets import PERIODS, Period
-from reference_server.controls import Controls, StaticControls, hash_key
-from reference_server.keys import KeyRecord
-from reference_server.metered import ControlsSettings, MeteredControls, OwnerBudget
-from reference_server.metering import Price, micro_credits
-from reference_server.stores import ControlsStore
+from reference_server.controls.base import Controls, StaticControls, hash_key
+from reference_server.controls.budgets import PERIODS, Period
+from reference_server.controls.keys import KeyRecord
+from reference_server.controls.metered import ControlsSettings, MeteredControls, OwnerBudget
+from reference_server.controls.metering import Price, micro_credits
+from reference_server.controls.stores import ControlsStore
+from reference_server.errors import ControlsConfigError
 
 __all__ = [
     "ControlsConfigError",
@@ -73,10 +74,6 @@ _LIMITS = frozenset({"budget_credits", "budget_period", "rpm", "tpm"})
 _DEFAULT_DB = ".parity/controls.db"
 _DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 _DEFAULT_POOL = 64  # Redis connections per worker
-
-
-class ControlsConfigError(ValueError):
-    """The ``controls`` section is invalid; the message names the field and the bad value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,12 +256,12 @@ def parse_controls(raw: Mapping[str, Any] | None, environ: Mapping[str, str]) ->
 
 def open_store(settings: StoreSettings) -> ControlsStore:
     if settings.backend == "redis":
-        from reference_server.stores.redis import RedisStore
+        from reference_server.controls.stores.redis import RedisStore
 
         return RedisStore(
             settings.url, timeout_s=settings.timeout_s, max_connections=settings.max_connections
         )
-    from reference_server.stores.sqlite import SqliteStore
+    from reference_server.controls.stores.sqlite import SqliteStore
 
     return SqliteStore(
         settings.path, busy_timeout_s=settings.timeout_s, synchronous=settings.synchronous

@@ -34,10 +34,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
-from reference_server import budgets
-from reference_server.controls import (
+from reference_server.controls import budgets
+from reference_server.controls.base import (
     Admission,
-    ControlsError,
     Principal,
     Served,
     Settlement,
@@ -45,9 +44,9 @@ from reference_server.controls import (
     bearer_token,
     hash_key,
 )
-from reference_server.keys import ADMIN_SCOPE, KeyRecord
-from reference_server.ledger import LedgerRow
-from reference_server.metering import (
+from reference_server.controls.keys import ADMIN_SCOPE, KeyRecord
+from reference_server.controls.ledger import LedgerRow
+from reference_server.controls.metering import (
     MICRO,
     Price,
     PriceLookup,
@@ -55,14 +54,15 @@ from reference_server.metering import (
     credits_text,
     surcharge_applies,
 )
-from reference_server.ratelimits import Limit, Verdict, limit_headers, retry_after_headers
-from reference_server.stores import (
+from reference_server.controls.ratelimits import Limit, Verdict, limit_headers, retry_after_headers
+from reference_server.controls.stores import (
     AdmitRequest,
     BudgetCharge,
     ControlsStore,
     RateCharge,
     StoreUnavailableError,
 )
+from reference_server.errors import GatewayError
 
 __all__ = ["ADMIN_KEY_ID", "ControlsSettings", "MeteredControls", "OwnerBudget"]
 
@@ -119,7 +119,7 @@ class MeteredControls:
             await self._guard(self.store.seed_keys(self._seed))
             self._seeded = True
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         await self.store.close()
 
     # -- 1. authenticate ----------------------------------------------------------------------
@@ -127,7 +127,7 @@ class MeteredControls:
     async def authenticate(self, authorization: str | None, scope: str) -> Principal:
         token = bearer_token(authorization)
         if token is None:
-            raise ControlsError(
+            raise GatewayError(
                 401,
                 "You didn't provide an API key. Provide it as a bearer token in the "
                 "Authorization header (Authorization: Bearer YOUR_KEY).",
@@ -142,7 +142,7 @@ class MeteredControls:
             await self.start()
             record = await self._guard(self.store.key_by_hash(digest))
             if record is None:
-                raise ControlsError(
+                raise GatewayError(
                     401,
                     "Incorrect API key provided.",
                     type="invalid_request_error",
@@ -151,7 +151,7 @@ class MeteredControls:
             self._records[record.id] = record
             principal = Principal(record.id, record.owner, record.scopes)
         if scope not in principal.scopes:
-            raise ControlsError(
+            raise GatewayError(
                 403,
                 f"This key lacks the {scope!r} scope.",
                 type="permission_error",
@@ -199,7 +199,7 @@ class MeteredControls:
             raise self._rate_error(outcome.verdicts, outcome.retry_after_s, headers)
         if outcome.status == "over_budget":
             headers["x-should-retry"] = "false"
-            raise ControlsError(
+            raise GatewayError(
                 429,
                 "You exceeded your current quota, please check your plan and billing details. "
                 f"(budget {outcome.refused_bucket!r} cannot hold this request's maximum cost of "
@@ -254,7 +254,7 @@ class MeteredControls:
         verdicts: tuple[tuple[RateCharge, Verdict], ...],
         retry_after_s: float | None,
         headers: dict[str, str],
-    ) -> ControlsError:
+    ) -> GatewayError:
         refused = next(rate for rate, verdict in verdicts if not verdict.allowed)
         unit = "requests" if refused.limit.dimension == "requests" else "tokens"
         per = f"per {refused.limit.period_s:g}s"
@@ -271,7 +271,7 @@ class MeteredControls:
                 f"Requested {refused.cost}. Please try again in {headers['retry-after']}s."
             )
         # OpenAI's rate-limit errors carry type "requests" or "tokens", code rate_limit_exceeded.
-        return ControlsError(429, message, type=unit, code="rate_limit_exceeded", headers=headers)
+        return GatewayError(429, message, type=unit, code="rate_limit_exceeded", headers=headers)
 
     # -- 3. settle / 4. release ---------------------------------------------------------------
 
@@ -326,7 +326,7 @@ class MeteredControls:
                 return self._prices(name)
             except KeyError:
                 continue
-        raise ControlsError(
+        raise GatewayError(
             500,
             f"No price is configured for {names[0]!r}.",
             type="api_error",
@@ -346,7 +346,7 @@ class MeteredControls:
             # sees a generic 503; the operator's log says which store failed and how (the
             # message names host and error type, never credentials).
             _log.warning("controls store unavailable: %s", exc)
-            raise ControlsError(
+            raise GatewayError(
                 503,
                 "The gateway's controls store is unavailable; the request was not served.",
                 type="api_error",

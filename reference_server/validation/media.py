@@ -2,7 +2,7 @@
 
 Each body first matches its request schema in ``spec/openai.yaml`` (``CreateEmbeddingRequest``,
 ``CreateImageRequest``, ``CreateSpeechRequest``, ``CreateTranscriptionRequest``,
-``CreateVideoJsonBody``; ``request_schemas.conform``), then the hand-written rules add OpenAI's
+``CreateVideoJsonBody``; ``schemas.conform``), then the hand-written rules add OpenAI's
 wording and the documented constraints the schemas cannot express (``dimensions`` only on
 text-embedding-3, dall-e-3 ``n`` = 1, the accepted audio containers).
 
@@ -15,14 +15,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from reference_server.errors import invalid_request
-from reference_server.fields import choice, model_field, number, string, wrong_type
 from reference_server.providers.media import SPEECH_MEDIA_TYPES
 from reference_server.providers.media_synthesis import (
     DEFAULT_DIMENSIONS,
     NATIVE_DIMENSIONS,
     VIDEO_SIZES,
 )
-from reference_server.request_schemas import conform
+from reference_server.validation.fields import choice, model_field, number, string, wrong_type
+from reference_server.validation.schemas import conform
 
 __all__ = [
     "validate_audio_file",

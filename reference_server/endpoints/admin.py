@@ -20,18 +20,19 @@ from typing import Any, TypedDict
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, Router
+from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from reference_server import budgets
-from reference_server.controls import ControlsError
-from reference_server.errors import error_body
-from reference_server.keys import ADMIN_SCOPE, SCOPES, KeyRecord, mint_key
-from reference_server.ledger import GROUP_BYS, GroupBy
-from reference_server.metered import MeteredControls
-from reference_server.metering import MICRO, micro_credits
+from reference_server.controls import budgets
+from reference_server.controls.base import Controls
+from reference_server.controls.keys import ADMIN_SCOPE, SCOPES, KeyRecord, mint_key
+from reference_server.controls.ledger import GROUP_BYS, GroupBy
+from reference_server.controls.metered import MeteredControls
+from reference_server.controls.metering import MICRO, micro_credits
+from reference_server.edge import error_response
+from reference_server.errors import GatewayError
 
-__all__ = ["KeyJSON", "admin_router"]
+__all__ = ["KeyJSON", "admin_mount", "admin_router"]
 
 _MAX_BODY = 64 * 1024
 # Routes accept every method so that a wrong one gets an OpenAI-shaped 405, not plain text.
@@ -71,22 +72,8 @@ def _key_json(record: KeyRecord) -> KeyJSON:
     }
 
 
-def _error(
-    status: int,
-    message: str,
-    *,
-    type: str = "invalid_request_error",
-    code: str | None = None,
-    param: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
-    return JSONResponse(
-        dict(error_body(message, type, param, code)), status_code=status, headers=headers
-    )
-
-
-def _bad(message: str, param: str) -> ControlsError:
-    return ControlsError(400, message, type="invalid_request_error", param=param)
+def _bad(message: str, param: str) -> GatewayError:
+    return GatewayError(400, message, type="invalid_request_error", param=param)
 
 
 def _optional_int(body: Mapping[str, Any], name: str) -> int | None:
@@ -148,6 +135,14 @@ def _create_args(body: object) -> dict[str, Any]:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+def admin_mount(controls: Controls) -> list[BaseRoute]:
+    """``/admin`` for controls that keep keys in a store (``MeteredControls``); nothing for
+    others (``StaticControls`` hold only the config's keys: there is nothing to administer)."""
+    if not isinstance(controls, MeteredControls):
+        return []
+    return [Mount("/admin", app=admin_router(controls))]
+
+
 def admin_router(controls: MeteredControls) -> Router:
     """Routes relative to the mount point (the app mounts them at ``/admin``)."""
     store = controls.store
@@ -156,31 +151,26 @@ def admin_router(controls: MeteredControls) -> Router:
         async def handle(request: Request) -> Response:
             handler = methods.get(request.method)
             if handler is None:
-                return _error(
-                    405,
-                    f"Method {request.method} is not allowed here; allowed: {sorted(methods)}.",
-                    code="method_not_allowed",
-                    headers={"allow": ", ".join(sorted(methods))},
+                return error_response(
+                    GatewayError(
+                        405,
+                        f"Method {request.method} is not allowed here; allowed: {sorted(methods)}.",
+                        code="method_not_allowed",
+                        headers={"allow": ", ".join(sorted(methods))},
+                    )
                 )
             try:
                 await controls.authenticate(request.headers.get("authorization"), ADMIN_SCOPE)
                 return await handler(request)
-            except ControlsError as exc:
-                return _error(
-                    exc.status,
-                    exc.message,
-                    type=exc.type,
-                    code=exc.code,
-                    param=exc.param,
-                    headers=exc.headers,
-                )
+            except GatewayError as exc:
+                return error_response(exc)
 
         return handle
 
     async def create_key(request: Request) -> Response:
         raw = await request.body()
         if len(raw) > _MAX_BODY:
-            raise ControlsError(
+            raise GatewayError(
                 413, f"The body exceeds {_MAX_BODY} bytes.", type="invalid_request_error"
             )
         try:
@@ -196,7 +186,7 @@ def admin_router(controls: MeteredControls) -> Router:
     async def found(key_id: str) -> KeyRecord:
         record = await controls.guarded(store.key_by_id(key_id))
         if record is None:
-            raise ControlsError(
+            raise GatewayError(
                 404,
                 f"No API key with id {key_id!r}.",
                 type="invalid_request_error",
@@ -256,7 +246,10 @@ def admin_router(controls: MeteredControls) -> Router:
 
     async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("root_path", "") + scope.get("path", "")
-        await _error(404, f"Unknown admin path {path!r}.", code="not_found")(scope, receive, send)
+        response = error_response(
+            GatewayError(404, f"Unknown admin path {path!r}.", code="not_found")
+        )
+        await response(scope, receive, send)
 
     return Router(
         routes=[

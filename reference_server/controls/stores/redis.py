@@ -27,11 +27,11 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from reference_server import budgets
-from reference_server.keys import KeyRecord
-from reference_server.ledger import GroupBy, LedgerRow, SpendGroup, group_rows
-from reference_server.ratelimits import Verdict
-from reference_server.stores.base import (
+from reference_server.controls import budgets
+from reference_server.controls.keys import KeyRecord
+from reference_server.controls.ledger import GroupBy, LedgerRow, SpendGroup, group_rows
+from reference_server.controls.ratelimits import Verdict
+from reference_server.controls.stores.base import (
     AdmitOutcome,
     AdmitRequest,
     StoreUnavailableError,

@@ -1,12 +1,15 @@
 """The seam between the request path and the gateway's promises (auth, budgets, limits, metering).
 
-The request flow (``gateway.py``) calls a :class:`Controls` object at four points:
+The request flow (``gateway/flow.py``) calls a :class:`Controls` object at four points:
 
 1. ``authenticate`` the bearer key for a scope (401 / 403);
 2. ``admit`` the request: rate limits, then a budget *reservation* of its maximum cost (429);
 3. ``settle`` with what was really served (only the deployment that answered is billed, for
    what was delivered), or ``release`` when nothing was served;
-4. ``headers`` to add to the response (``x-ratelimit-*``, the credits header).
+4. ``headers`` to add to the response (``x-ratelimit-*``, the credits header) ride on the
+   :class:`Ticket` and the :class:`Settlement`.
+
+The app calls ``aclose`` once, at shutdown.
 
 Implementations own their state; this module owns only the contract and a minimal
 implementation (:class:`StaticControls`: hashed static keys, no limits, nothing metered).
@@ -22,10 +25,13 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal, NamedTuple, Protocol
 
+from reference_server.errors import GatewayError
+
 __all__ = [
     "Admission",
     "Controls",
-    "ControlsError",
+    "EndpointName",
+    "Outcome",
     "Principal",
     "Served",
     "Settlement",
@@ -40,28 +46,6 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-class ControlsError(Exception):
-    """A refusal that leaves as an OpenAI error object with this status, type and code."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        type: str,
-        code: str | None = None,
-        param: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.type = type
-        self.code = code
-        self.param = param
-        self.headers = dict(headers or {})
-
-
 # Per-request records are NamedTuples, not frozen dataclasses: why in providers/base.py.
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
@@ -74,20 +58,17 @@ class Principal(NamedTuple):
     scopes: frozenset[str]
 
 
+# The endpoints a request is admitted (and billed) for.
+EndpointName = Literal[
+    "chat", "embeddings", "images", "speech", "transcriptions", "videos", "responses", "realtime"
+]
+
+
 class Admission(NamedTuple):
     """What is known of a request before any upstream is called."""
 
     request_id: str
-    endpoint: Literal[
-        "chat",
-        "embeddings",
-        "images",
-        "speech",
-        "transcriptions",
-        "videos",
-        "responses",
-        "realtime",
-    ]
+    endpoint: EndpointName
     model_asked: str
     # Candidate models in fallback order; the reservation uses the most expensive one.
     candidates: tuple[str, ...]
@@ -105,6 +86,9 @@ class Ticket(NamedTuple):
     headers: Mapping[str, str] = _NO_HEADERS
 
 
+Outcome = Literal["ok", "partial", "error", "client_disconnected"]
+
+
 class Served(NamedTuple):
     """What a deployment really served (partial streams: what was delivered)."""
 
@@ -112,7 +96,7 @@ class Served(NamedTuple):
     model: str
     prompt_tokens: int
     completion_tokens: int
-    outcome: Literal["ok", "partial", "error", "client_disconnected"]
+    outcome: Outcome
     started_at: float
     first_byte_at: float | None
     finished_at: float
@@ -126,11 +110,11 @@ class Settlement(NamedTuple):
 
 class Controls(Protocol):
     async def authenticate(self, authorization: str | None, scope: str) -> Principal:
-        """Raise ``ControlsError`` 401 (missing/invalid key) or 403 (scope not granted)."""
+        """Raise ``GatewayError`` 401 (missing/invalid key) or 403 (scope not granted)."""
         ...
 
     async def admit(self, principal: Principal, admission: Admission) -> Ticket:
-        """Raise ``ControlsError`` 429 (rate limit, or insufficient_quota) to refuse."""
+        """Raise ``GatewayError`` 429 (rate limit, or insufficient_quota) to refuse."""
         ...
 
     async def settle(self, ticket: Ticket, served: Served) -> Settlement:
@@ -139,6 +123,10 @@ class Controls(Protocol):
 
     async def release(self, ticket: Ticket) -> None:
         """Nothing was served: release the reservation, bill nothing."""
+        ...
+
+    async def aclose(self) -> None:
+        """The app is shutting down: let settlements in flight finish, close the store."""
         ...
 
 
@@ -172,7 +160,7 @@ class StaticControls:
     async def authenticate(self, authorization: str | None, scope: str) -> Principal:
         token = bearer_token(authorization)
         if token is None:
-            raise ControlsError(
+            raise GatewayError(
                 401,
                 "You didn't provide an API key. Provide it as a bearer token in the "
                 "Authorization header (Authorization: Bearer YOUR_KEY).",
@@ -181,14 +169,14 @@ class StaticControls:
             )
         key = self._by_hash.get(hash_key(token))
         if key is None:
-            raise ControlsError(
+            raise GatewayError(
                 401,
                 "Incorrect API key provided.",
                 type="invalid_request_error",
                 code="invalid_api_key",
             )
         if scope not in key.scopes:
-            raise ControlsError(
+            raise GatewayError(
                 403,
                 f"This key lacks the {scope!r} scope.",
                 type="permission_error",
@@ -203,4 +191,7 @@ class StaticControls:
         return Settlement(credits=0.0)
 
     async def release(self, ticket: Ticket) -> None:
+        return None
+
+    async def aclose(self) -> None:
         return None

@@ -3,7 +3,7 @@
 A row is written exactly once, inside the settlement's store transaction (request id is the
 primary key: a second settlement of the same request changes nothing), so a response whose final
 bytes left the server is in the ledger even after ``kill -9``. Credits are integer micro-credits
-(see ``metering``). Storage lives in ``reference_server.stores``; this module owns only the shapes
+(see ``metering``). Storage lives in ``reference_server.controls.stores``; this module owns only the shapes
 and the pure grouping used by stores that cannot group in SQL.
 
 Must not: do I/O.
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, TypedDict
 
-from reference_server.metering import MICRO
+from reference_server.controls.metering import MICRO
 
 __all__ = [
     "GROUP_BYS",

@@ -12,9 +12,9 @@ import sqlite3
 import time
 from typing import Any
 
-from reference_server import budgets
-from reference_server.keys import KeyRecord
-from reference_server.ledger import GroupBy
+from reference_server.controls import budgets
+from reference_server.controls.keys import KeyRecord
+from reference_server.controls.ledger import GroupBy
 
 __all__ = [
     "GROUP_SQL",

@@ -13,10 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from reference_server import budgets
-from reference_server.keys import KeyRecord
-from reference_server.ledger import GroupBy, LedgerRow, SpendGroup
-from reference_server.ratelimits import Limit, Verdict, take
+from reference_server.controls import budgets
+from reference_server.controls.keys import KeyRecord
+from reference_server.controls.ledger import GroupBy, LedgerRow, SpendGroup
+from reference_server.controls.ratelimits import Limit, Verdict, take
+from reference_server.errors import BudgetExceededError, StoreUnavailableError
 
 __all__ = [
     "AdmitOutcome",
@@ -28,10 +29,6 @@ __all__ = [
     "StoreUnavailableError",
     "decide_admission",
 ]
-
-
-class StoreUnavailableError(Exception):
-    """The store did not answer in time or failed; the controls fail closed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +119,7 @@ def decide_admission(
             new_accounts[charge.bucket] = budgets.reserve(
                 account, charge.limit_micro, request.amount, charge.bucket
             )
-        except budgets.BudgetExceededError:
+        except BudgetExceededError:
             return AdmitOutcome("over_budget", verdicts, refused_bucket=charge.bucket), {}, {}
     new_tats = {rate.key: verdict.tat for rate, verdict in verdicts}
     return AdmitOutcome("ok", verdicts), new_tats, new_accounts

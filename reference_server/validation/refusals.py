@@ -7,7 +7,7 @@ follow the wording ``fields.py`` uses for the same mistakes (``invalid_type``,
 failed union it names what the body meant: the member whose type and discriminator match,
 else the discriminator itself with every allowed value.
 
-Must not: compile schemas or read the spec (``request_schemas.py``).
+Must not: compile schemas or read the spec (``schemas.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Final
 from jsonschema.exceptions import ValidationError
 
 from reference_server.errors import GatewayError, invalid_request
-from reference_server.fields import type_name
+from reference_server.validation.fields import type_name
 
 __all__ = ["error_order", "refusal"]
 

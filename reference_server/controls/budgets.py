@@ -2,8 +2,8 @@
 
 A budget caps what a key or an owner (user or agent) may spend, in micro-credits, either in total
 or per UTC calendar period (day or month). Admission *reserves* the request's maximum cost
-before any upstream is called (OpenRouter's "in-flight spending budget", LiteLLM's budget
-reservation: gateway-anchors.md §1d): the reservation fits only if
+before any upstream is called (what OpenRouter calls an "in-flight spending budget" and
+LiteLLM's proxy a budget reservation): the reservation fits only if
 ``spent + reserved + amount <= limit``. Completion *settles* (reserved -> spent at the real cost);
 failure or disconnect *releases* (reserved -> nothing). Because every admitted request holds its
 maximum cost, the sum of concurrent settlements can never exceed the limit (proved by a
@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from reference_server.metering import Price, Tariff
+from reference_server.controls.metering import Price, Tariff
+from reference_server.errors import BudgetExceededError
 
 __all__ = [
     "PERIODS",
@@ -84,24 +85,12 @@ class Account:
     reserved: int = 0
 
 
-class BudgetExceededError(Exception):
-    def __init__(self, bucket: str, account: Account, limit_micro: int, amount: int) -> None:
-        super().__init__(
-            f"budget {bucket!r}: spent {account.spent} + reserved {account.reserved} + "
-            f"request {amount} > limit {limit_micro} micro-credits"
-        )
-        self.bucket = bucket
-        self.account = account
-        self.limit_micro = limit_micro
-        self.amount = amount
-
-
 def reserve(account: Account, limit_micro: int, amount: int, bucket: str = "") -> Account:
     """Hold ``amount`` if it fits under the limit, else raise BudgetExceededError."""
     if amount < 0:
         raise ValueError(f"reservation must be >= 0, got {amount!r}")
     if account.spent + account.reserved + amount > limit_micro:
-        raise BudgetExceededError(bucket, account, limit_micro, amount)
+        raise BudgetExceededError(bucket, account.spent, account.reserved, limit_micro, amount)
     return Account(account.spent, account.reserved + amount)
 
 

@@ -1,6 +1,6 @@
 """The spec's request schemas, first word on a body's shape: compiled once, checked per request.
 
-Every ``validate_*`` (``validation.py``, ``media_validation.py``) starts with :func:`conform`:
+Every ``validate_*`` (``validation/chat.py``, ``validation/media.py``) starts with :func:`conform`:
 the whole body against its request component in ``spec/openai.yaml`` (JSON Schema 2020-12,
 the dialect of OpenAPI 3.1 schema objects). So every shape the spec forbids - ``null`` where
 a field is not nullable, an enum or ``maxLength`` breach, a malformed content part or tool
@@ -13,7 +13,7 @@ A gateway must still pass the omitted members on, so the compiled copy widens ea
 component with the discriminator values OpenAI's published spec defines for it
 (:data:`OFFICIAL_MEMBERS`); any other value is still refused. Two more documented widenings:
 ``model`` is optional where the gateway serves a default model (chat completions and
-Responses; ``catalog.resolve`` refuses a missing model when none is configured), and every
+Responses; ``gateway.aliases.resolve`` refuses a missing model when none is configured), and every
 request object stays open (PROVENANCE item 9).
 
 Must not: read the spec at import time, import ``conformance``, or change ``spec/`` (it
@@ -33,7 +33,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from reference_server.errors import invalid_request
-from reference_server.schema_refusals import error_order, refusal
+from reference_server.validation.refusals import error_order, refusal
 
 __all__ = [
     "OFFICIAL_MEMBERS",
@@ -43,12 +43,12 @@ __all__ = [
     "load_request_schemas",
 ]
 
-_HERE = Path(__file__).resolve().parent
+_ROOT = Path(__file__).resolve().parents[2]  # the checkout (or site-packages)
 # spec/ is shared data; an installed wheel carries it as conformance/_spec, read here as a file
 # (this package never imports conformance).
 _SPEC_CANDIDATES = (
-    _HERE.parent / "spec" / "openai.yaml",
-    _HERE.parent / "conformance" / "_spec" / "openai.yaml",
+    _ROOT / "spec" / "openai.yaml",
+    _ROOT / "conformance" / "_spec" / "openai.yaml",
 )
 
 # The request components the endpoints check (spec/openai.yaml, official names).
@@ -165,7 +165,7 @@ OFFICIAL_MEMBERS: Final[Mapping[str, tuple[str, frozenset[str]]]] = {
     ),
 }
 
-# Where the gateway serves its default model when `model` is omitted (catalog.resolve).
+# Where the gateway serves its default model when `model` is omitted (gateway.aliases.resolve).
 _MODEL_OPTIONAL: Final = frozenset({"CreateChatCompletionRequest", "CreateResponse"})
 # Annotations only: dropped from the compiled copy (validators ignore them anyway).
 _ANNOTATIONS: Final = frozenset(

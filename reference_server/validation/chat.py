@@ -2,13 +2,13 @@
 
 Each ``validate_*`` takes the parsed body and raises a 400 :class:`GatewayError` naming the
 ``param`` and the offending value, or returns nothing. First the body must match its request
-schema in ``spec/openai.yaml`` (``request_schemas.conform``: types, nullability, enums,
+schema in ``spec/openai.yaml`` (``schemas.conform``: types, nullability, enums,
 lengths, union members), so the hand-written rules after it only ever see bodies of the
 described shape; they add OpenAI's wording for common mistakes and the cross-field rules no
 schema states. Unknown extra parameters are tolerated (a gateway in front of many upstreams
-passes them on). The other endpoints' rules are in ``media_validation.py``.
+passes them on). The other endpoints' rules are in ``media.py``.
 
-Must not: do I/O, or touch the catalog (model existence is ``catalog.py``'s job).
+Must not: do I/O, or touch the catalog (model existence is ``gateway/aliases.py``'s job).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reference_server.errors import invalid_request
-from reference_server.fields import (
+from reference_server.validation.fields import (
     ROLES,
     TOOL_NAME,
     UNSET,
@@ -29,7 +29,7 @@ from reference_server.fields import (
     string,
     wrong_type,
 )
-from reference_server.request_schemas import conform
+from reference_server.validation.schemas import conform
 
 __all__ = ["validate_chat", "validate_responses"]
 

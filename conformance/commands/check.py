@@ -97,7 +97,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop sending requests after N (checks that need more are skipped)",
     )
     parser.add_argument(
-        "--seed", type=int, metavar="N", help="seed of generated cases (deep level), to replay"
+        "--seed",
+        metavar="N|random",
+        help="seed of generated cases (deep level): N replays a run (default 0, the same cases "
+        "every run); 'random' draws a new one, printed and recorded in the report",
     )
     parser.add_argument(
         "--fuzz-requests",
@@ -131,7 +134,7 @@ class Settings:
     profile: str
     report_dir: Path | None
     max_requests: int | None
-    seed: int | None
+    seed: int
     fuzz_requests: int | None
     concurrency: int
     check_timeout: float
@@ -173,6 +176,12 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         raise UsageError(f"--max-requests must be at least 1, got {args.max_requests!r}")
     if args.fuzz_requests is not None and args.fuzz_requests < 1:
         raise UsageError(f"--fuzz-requests must be at least 1, got {args.fuzz_requests!r}")
+    from conformance.fuzz.seeds import parse_seed
+
+    try:
+        seed = parse_seed(args.seed)
+    except ValueError as exc:
+        raise UsageError(f"--seed: {exc}") from None
     if args.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency!r}")
     if args.check_timeout <= 0:
@@ -187,7 +196,7 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         profile=args.profile,
         report_dir=Path(args.report_dir) if args.report_dir else None,
         max_requests=args.max_requests,
-        seed=args.seed,
+        seed=seed,
         fuzz_requests=args.fuzz_requests,
         concurrency=args.concurrency,
         check_timeout=args.check_timeout,
@@ -242,6 +251,12 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"parity check: {exc}", file=sys.stderr)
         return 2
+    if settings.level == "deep":
+        # Generated cases replay from their seed: say which, and how (report.json: target.seed).
+        print(
+            f"parity check: generated cases use seed {settings.seed} (replay: --seed {settings.seed})",
+            file=sys.stderr,
+        )
     target = Target(
         base_url=settings.base_url,
         api_key=settings.api_key,

@@ -14,13 +14,13 @@ Must not: run schemathesis in the event loop's thread (it blocks), or spend requ
 from __future__ import annotations
 
 import asyncio
-import secrets
 import weakref
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from conformance.fuzz.document import Deviations
 from conformance.fuzz.findings import FuzzFinding, FuzzReport
 from conformance.fuzz.run import FuzzTarget, run_fuzz
+from conformance.fuzz.seeds import seed_of
 from conformance.fuzz.settings import FuzzSettings
 from conformance.registry import CheckFailed, CheckSkipped, CheckWarning, check
 
@@ -84,7 +84,7 @@ def _settings(ctx: CheckContext) -> FuzzSettings:
 async def _make_report(ctx: CheckContext) -> FuzzReport:
     target = ctx.target
     settings = _settings(ctx)
-    seed = target.seed if target.seed is not None else secrets.randbelow(2**31)
+    seed = seed_of(target)
     fuzz_target = FuzzTarget(
         base_url=target.base_url,
         api_key=target.api_key,

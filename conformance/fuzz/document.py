@@ -71,7 +71,7 @@ def load_document(name: str) -> dict[str, Any]:
     path = spec_dir() / name
     if not path.is_file():
         raise FileNotFoundError(f"spec document {name!r} not found at {path}")
-    # libyaml when PyYAML has it (about 10x faster); the pure-Python loader reads the same data.
+    # libyaml when PyYAML has it; the pure-Python loader reads the same data (tests/spec).
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     if not isinstance(loaded, dict):

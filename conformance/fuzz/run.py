@@ -17,17 +17,20 @@ Must not: import the runner, or send a request the budget does not admit.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.exchange import Exchange
+from conformance.fuzz.artifacts import form_reads_legal, route_changer
 from conformance.fuzz.document import Deviations, Document, load_document, prepare_document
 from conformance.fuzz.findings import FuzzFinding, FuzzReport, curl_for, exchange_from, redact
 from conformance.fuzz.oracles import CUSTOM_CHECKS, install_checks
 from conformance.fuzz.session import FuzzSession, install_hooks
 from conformance.fuzz.settings import FuzzSettings, schemathesis_config
+from conformance.fuzz.verdicts import load_verdicts, violations_of
 from conformance.registry import Capability
 
 __all__ = ["FuzzTarget", "run_fuzz"]
@@ -38,7 +41,13 @@ _CATALOG_SHARE = 0.1
 # budget on the first large request schema: it gets half, split evenly between operations and
 # between valid and invalid cases; the generative phases get the rest.
 _COVERAGE_SHARE = 0.5
+# The fuzzing phase gets this share, split evenly between operations (its example count), so
+# every operation is fuzzed and the stateful phase keeps what the others leave.
+_FUZZING_SHARE = 0.4
 _TARGET_ERROR_KINDS = ("connection_", "network_", "server_unavailable")
+_TIME_CAPPED = "max_time (cut by the clock: a replay may reach further or less far)"
+_NEGATIVE = "negative_data_rejection"
+_POSITIVE = "positive_data_acceptance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +69,16 @@ class FuzzTarget:
 
 @dataclass(slots=True)
 class _Collector:
-    """Accumulates findings across documents; dedupes by (check, operation, title)."""
+    """Accumulates findings across documents; dedupes by (check, operation, title, constraint).
+
+    ``document`` is the spec document of the run under way (its multipart bodies are judged as
+    the server reads them, see :mod:`conformance.fuzz.artifacts`).
+    """
 
     target: FuzzTarget
     seed: int
-    findings: dict[tuple[str, str, str], FuzzFinding] = field(default_factory=dict)
+    document: Document | None = None
+    findings: dict[tuple[str, str, str, str], FuzzFinding] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     network_errors: list[str] = field(default_factory=list)
     usage: list[Exchange] = field(default_factory=list)
@@ -106,7 +120,13 @@ class _Collector:
         operation = str(failure.operation or getattr(case, "operation", None) or "?")
         operation = getattr(case.operation, "label", operation) if case is not None else operation
         title = redact(str(failure.title), key_secret)
-        key = (check, operation, title)
+        if case is not None and self._artifact(check, case):
+            return
+        kind = where = None
+        if check == _NEGATIVE and case is not None:
+            kind, violation = load_verdicts().judge(violations_of(case))
+            where = violation.where if violation is not None else None
+        key = (check, operation, title, kind.kind if kind is not None else "")
         existing = self.findings.get(key)
         if existing is not None:
             self.findings[key] = _bump(existing)
@@ -133,7 +153,28 @@ class _Collector:
                 exchange.method, exchange.url, exchange.request_headers, exchange.request_body
             ),
             evidence=exchange,
+            constraint=f"{kind.kind} at {where}" if kind and where else (kind.kind if kind else ""),
+            openai_answer=kind.openai_answer() if kind is not None else "",
+            verdict=kind.verdict if kind is not None else "failed",
         )
+
+    def _artifact(self, check: str, case: Any) -> bool:
+        """A case that tests the generator, not the target (:mod:`conformance.fuzz.artifacts`).
+
+        A route-changing path parameter is never judged at all (the filter keeps most of them
+        from being sent, but the examples phase applies no filter); a form body is judged by
+        the data-acceptance checks only as the server read it.
+        """
+        if route_changer(getattr(case, "path_parameters", None)) is not None:
+            return True
+        if check not in (_NEGATIVE, _POSITIVE) or self.document is None:
+            return False
+        method = str(getattr(case, "method", "")).upper()
+        component = self.document.form_components.get((method, case.operation.path))
+        if component is None or not isinstance(case.body, Mapping):
+            return False
+        legal = form_reads_legal(case.body, component, self.document.raw, self.document.name)
+        return legal if check == _NEGATIVE else not legal
 
 
 def _phase_of(case: Any) -> str:
@@ -238,7 +279,7 @@ def _run_document(
             seed=seed,
             headers=headers,
             custom_checks=CUSTOM_CHECKS,
-            max_time=max_time,
+            fuzz_examples=int(budget * _FUZZING_SHARE / len(document.operation_ids)),
         )
     )
     schema = schemathesis.openapi.from_dict(document.raw, config=config)
@@ -254,13 +295,22 @@ def _run_document(
         coverage_cap=max(1, int(budget * _COVERAGE_SHARE / 2 / len(document.operation_ids))),
     )
     session.open(schema)
+    collector.document = document
     stop_reason = "completed"
+    # The clock is parity's, not schemathesis': given a time budget, schemathesis splits it
+    # into per-operation slices and cuts each operation's cases when its slice runs out, so
+    # how many cases run (and which findings appear) would follow the target's speed. Without
+    # one, the seed, the example caps and the request budget decide; this timer only ends a
+    # run that outlives ``max_time``, and the report says so (stop reason ``max_time``).
+    clock = threading.Timer(max_time, session.expire)
+    clock.daemon = True
     try:
         stream, control = _execute(schema)
         # A spent request budget winds the run down the way a spent time budget does: the
         # engine stops before the next case and still reports the scenarios under way
         # (an interrupt would drop them).
         session.stop = lambda: setattr(control, "max_time", 0)
+        clock.start()
         for event in stream:
             if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
                 collector.scenario(event.recorder)
@@ -280,9 +330,12 @@ def _run_document(
             elif isinstance(event, events.EngineFinished):
                 stop_reason = str(event.stop_reason.value)
     finally:
+        clock.cancel()
         session.close(schema)
     if session.budget_spent:
         stop_reason = "request_budget"
+    if session.expired:
+        stop_reason = _TIME_CAPPED
     return session.sent, stop_reason
 
 

@@ -107,7 +107,7 @@ def _outcomes(variant: Variant, seed: int | None) -> tuple[dict[str, str], dict[
         )
         specs = [registry.get(check_id) for check_id in FUZZ_IDS]
         run: RunResult = asyncio.run(run_checks(target, specs, discover=False, check_timeout=90))
-    outcomes = {r.id: r.outcome for r in run.results}
+    outcomes = {r.id: str(r.outcome) for r in run.results}
     requests = {r.id: r.evidence.request_body for r in run.results if r.evidence is not None}
     return outcomes, requests
 
@@ -115,14 +115,15 @@ def _outcomes(variant: Variant, seed: int | None) -> tuple[dict[str, str], dict[
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("variant", "seed"),
-    [("lax_ranges", None), ("lax_ranges", 3), ("legal", None)],
-    ids=["broken-default-seed", "broken-seed-3", "legal-default-seed"],
+    [("lax_ranges", None), ("lax_ranges", 1), ("legal", None)],
+    ids=["broken-default-seed", "broken-seed-1", "legal-default-seed"],
 )
 def test_fuzz_same_options_give_the_same_outcome_for_every_check(
     variant: Variant, seed: int | None
 ) -> None:
-    # With a fresh seed per run, seeds 0-2 miss the accepted out-of-range values of `lax_ranges`
-    # at the default budget and seeds 3-5 catch them: the verdict was a coin. Now it is not.
+    # At this budget some seeds catch the accepted out-of-range values of `lax_ranges` and
+    # others miss them: with a fresh seed per run the verdict was a coin. Now the seed is fixed
+    # (default 0, which catches them; seed 1 misses them, the same way every run).
     first, first_requests = _outcomes(variant, seed)
     second, second_requests = _outcomes(variant, seed)
     assert first == second
@@ -130,5 +131,6 @@ def test_fuzz_same_options_give_the_same_outcome_for_every_check(
     assert set(first) == set(FUZZ_IDS)
     if variant == "legal":
         assert set(first.values()) == {"passed"}, first
-    elif seed == 3:
-        assert first["fuzz.validation.rejects_invalid"] == "failed", first
+    else:
+        caught = "failed" if seed is None else "passed"
+        assert first["fuzz.validation.rejects_invalid"] == caught, first

@@ -12,6 +12,7 @@ import pytest
 from schemathesis.transport.serialization import Binary
 
 import conformance.fuzz.checks as fuzz_checks
+import conformance.fuzz.collector as fuzz_collector
 import conformance.fuzz.run as fuzz_run
 import conformance.fuzz.session as fuzz_session
 from conformance.exchange import Exchange
@@ -20,10 +21,7 @@ from conformance.fuzz.artifacts import form_reads_legal, route_changer
 from conformance.fuzz.document import load_document
 from conformance.fuzz.findings import FuzzFinding
 from conformance.fuzz.verdicts import Violation, load_verdicts, parse_verdicts, violations_of
-from conformance.profiles import OPENAI
-from conformance.registry import CheckFailed, CheckWarning, registry
-from conformance.runner import run_checks
-from conformance.target import Target
+from conformance.registry import CheckFailed, CheckWarning
 from tests.fuzz.apps import KEY, MODEL, TRANSCRIBER, Variant, build_app
 from tests.live import serve
 
@@ -307,8 +305,10 @@ class _Context:
     """Stands for the check context: the fuzz report is memoised per context (weakly)."""
 
 
-def _outcome(*findings: FuzzFinding) -> BaseException | None:
-    report = FuzzReport(seed=0, findings=findings, operations=("createChatCompletion",))
+def _outcome(*findings: FuzzFinding, report: FuzzReport | None = None) -> BaseException | None:
+    """What ``fuzz.validation.rejects_invalid`` makes of a fuzz report."""
+    if report is None:
+        report = FuzzReport(seed=0, findings=findings, operations=("createChatCompletion",))
     ctx = _Context()
 
     async def judge() -> None:
@@ -344,22 +344,21 @@ def test_rejects_invalid_fails_citing_the_code_and_warns_without_evidence() -> N
 
 @pytest.mark.slow
 def test_fuzz_out_of_range_accepted_fails_citing_the_openai_code() -> None:
+    # The coverage phase reaches the out-of-range values after ~170 other invalid cases.
     with serve(build_app("lax_ranges")) as origin:
-        target = Target(
-            base_url=f"{origin}/v1",
-            api_key=KEY,
-            level="deep",
-            profile=OPENAI,
-            models={"chat": MODEL},
-            max_requests=400,
+        target = FuzzTarget(f"{origin}/v1", KEY, {"chat": MODEL})
+        settings = FuzzSettings(
+            max_requests=1400, operations=("createChatCompletion",), phases=("coverage",)
         )
-        spec = registry.get("fuzz.validation.rejects_invalid")
-        (result,) = asyncio.run(
-            run_checks(target, [spec], discover=False, check_timeout=90)
-        ).results
-    assert result.outcome == "failed", result.message
-    assert "numeric_range" in result.message
-    assert "decimal_above_max_value" in result.message
+        report = run_fuzz(target, settings, seed=0)
+    outcome = _outcome(report=report)
+    assert isinstance(outcome, CheckFailed)
+    assert not isinstance(outcome, CheckWarning)
+    assert "numeric_range at " in outcome.message
+    assert "decimal_above_max_value" in outcome.message
+    (finding,) = report.of("negative_data_rejection")
+    assert finding.verdict == "failed"
+    assert finding.evidence.status == 200
 
 
 @pytest.mark.slow
@@ -430,9 +429,9 @@ def test_fuzz_without_the_artifact_rules_the_faithful_fake_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The test above can fail: with both rules off, the same run reports the artifacts.
-    monkeypatch.setattr(fuzz_run, "route_changer", lambda parameters: None)
+    monkeypatch.setattr(fuzz_collector, "route_changer", lambda parameters: None)
     monkeypatch.setattr(fuzz_session, "route_changer", lambda parameters: None)
-    monkeypatch.setattr(fuzz_run, "form_reads_legal", lambda *args: False)
+    monkeypatch.setattr(fuzz_collector, "form_reads_legal", lambda *args: False)
     report = _faithful()
     urls = {f.evidence.url.rsplit("/v1", 1)[-1] for f in report.findings}
     assert "/models/" in urls, [f.describe() for f in report.findings]

@@ -91,7 +91,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--parity-max-requests", type=int, default=None, metavar="N", help="request budget"
     )
     group.addoption(
-        "--parity-seed", type=int, default=None, metavar="N", help="seed of generated cases"
+        "--parity-seed", default=None, metavar="N|random", help="seed of generated cases"
     )
     group.addoption(
         "--parity-fuzz-requests",

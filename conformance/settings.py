@@ -72,7 +72,7 @@ class Settings:
     profile: str
     report_dir: Path | None
     max_requests: int | None
-    seed: int | None
+    seed: int
     fuzz_requests: int | None
     concurrency: int
     check_timeout: float
@@ -139,10 +139,16 @@ def _count(name: str, value: object) -> int | None:
     return value
 
 
-def _seed(value: object) -> int | None:
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    raise UsageError(f"--seed must be a whole number, got {value!r}")
+def _seed(value: object) -> int:
+    """``--seed``: a whole number replays, ``random`` draws one, absent is the fixed default."""
+    from conformance.fuzz.seeds import parse_seed
+
+    if value is not None and not isinstance(value, str | int):
+        raise UsageError(f"--seed must be a whole number or 'random', got {value!r}")
+    try:
+        return parse_seed(value)
+    except ValueError as exc:
+        raise UsageError(f"--seed: {exc}") from None
 
 
 def settings_from(

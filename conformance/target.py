@@ -35,8 +35,8 @@ class Target:
     profile: Profile
     models: Mapping[Capability, str] = field(default_factory=dict)
     max_requests: int | None = None
-    # Seed of the generated (fuzz and property) cases; None: a fresh one, shown in the report so
-    # `parity check --level deep --seed N` replays the run.
+    # Seed of the generated (fuzz and property) cases; None: the fixed default (see
+    # conformance.fuzz.seeds). The report shows it so `parity check --level deep --seed N` replays.
     seed: int | None = None
     # Requests the schema-driven fuzz run may send (deep level); None: its default budget.
     fuzz_requests: int | None = None

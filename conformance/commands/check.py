@@ -88,7 +88,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop sending requests after N (checks that need more are skipped)",
     )
     parser.add_argument(
-        "--seed", type=int, metavar="N", help="seed of generated cases (deep level), to replay"
+        "--seed",
+        metavar="N|random",
+        help="seed of generated cases (deep level): N replays a run (default 0, the same cases "
+        "every run); 'random' draws a new one, printed and recorded in the report",
     )
     parser.add_argument(
         "--fuzz-requests",
@@ -131,6 +134,12 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"parity check: {exc}", file=sys.stderr)
         return 2
+    if settings.level == "deep":
+        # Generated cases replay from their seed: say which, and how (report.json: target.seed).
+        print(
+            f"parity check: generated cases use seed {settings.seed} (replay: --seed {settings.seed})",
+            file=sys.stderr,
+        )
     target = settings.target(profile)
     progress = Progress(total=len(specs), target=target)
     try:

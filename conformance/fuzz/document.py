@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -64,6 +64,7 @@ CAPABILITY_BY_PATH: Mapping[str, Capability] = {
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _SSE = "text/event-stream"
+_FORM = "multipart/form-data"
 
 
 def load_document(name: str) -> dict[str, Any]:
@@ -71,7 +72,9 @@ def load_document(name: str) -> dict[str, Any]:
     path = spec_dir() / name
     if not path.is_file():
         raise FileNotFoundError(f"spec document {name!r} not found at {path}")
-    loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    # libyaml when PyYAML has it; the pure-Python loader reads the same data (tests/spec).
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     if not isinstance(loaded, dict):
         raise ValueError(f"spec document {name!r} is not a mapping: {type(loaded).__name__}")
     return loaded
@@ -82,7 +85,8 @@ class Document:
     """A prepared copy of one spec document and what was taken out of it.
 
     ``stream_components`` maps ``(METHOD, path)`` to the component each event of its
-    ``text/event-stream`` response must match; ``operation_ids`` lists the operations kept.
+    ``text/event-stream`` response must match; ``form_components`` maps it to the component of
+    its ``multipart/form-data`` request body; ``operation_ids`` lists the operations kept.
     """
 
     name: str
@@ -90,6 +94,7 @@ class Document:
     stream_components: Mapping[tuple[str, str], str]
     operation_ids: tuple[str, ...]
     skipped: Mapping[str, str]
+    form_components: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 def _component_of(schema: object) -> str | None:
@@ -189,6 +194,7 @@ def prepare_document(
     offered_set = set(offered)
     only_set = set(only)
     streams: dict[tuple[str, str], str] = {}
+    forms: dict[tuple[str, str], str] = {}
     kept: list[str] = []
     skipped: dict[str, str] = {}
     for path, method, operation in list(_operations(prepared)):
@@ -204,6 +210,11 @@ def prepare_document(
             del prepared["paths"][path][method]
             continue
         kept.append(operation_id)
+        request_content = (operation.get("requestBody") or {}).get("content") or {}
+        form = request_content.get(_FORM) if isinstance(request_content, dict) else None
+        form_component = _component_of(form.get("schema")) if isinstance(form, dict) else None
+        if form_component is not None:
+            forms[(method.upper(), path)] = form_component
         for response in (operation.get("responses") or {}).values():
             content = response.get("content") if isinstance(response, dict) else None
             media = content.get(_SSE) if isinstance(content, dict) else None
@@ -226,4 +237,5 @@ def prepare_document(
         stream_components=streams,
         operation_ids=tuple(kept),
         skipped=skipped,
+        form_components=forms,
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.exchange import Exchange, Read
+from conformance.fuzz.verdicts import Verdict
 
 __all__ = ["FuzzFinding", "FuzzReport", "curl_for", "exchange_from", "redact"]
 
@@ -90,6 +91,10 @@ class FuzzFinding:
     ``phase`` the schemathesis phase (examples, coverage, fuzzing, stateful), ``scenario``
     schemathesis' description of the generated input when it gave one; ``occurrences`` counts
     the cases that failed the same way.
+
+    A negative-data finding also names the ``constraint`` kind the request broke, what OpenAI
+    answers for it (``openai_answer``) and the ``verdict`` that follows (``spec/fuzz-verdicts.yaml``):
+    ``failed`` where OpenAI refuses the kind with a documented code, ``warning`` otherwise.
     """
 
     check: str
@@ -104,13 +109,21 @@ class FuzzFinding:
     curl: str
     evidence: Exchange
     occurrences: int = 1
+    constraint: str = ""
+    openai_answer: str = ""
+    verdict: Verdict = "failed"
 
     def describe(self) -> str:
         """A few lines for a report: kind, where, what, how to replay."""
         what = f"{self.mode} input" + (f" ({self.scenario})" if self.scenario else "")
+        basis = (
+            f"\n  constraint: {self.constraint} ({self.verdict}): {self.openai_answer}"
+            if self.constraint
+            else ""
+        )
         return (
             f"[{self.code} {self.check}] {self.operation}, {self.phase} phase, {what}, "
-            f"seen {self.occurrences}x: {self.title}: {self.message}\n"
+            f"seen {self.occurrences}x: {self.title}: {self.message}{basis}\n"
             f"  reproduce: {self.curl}\n"
             f"  regenerate: parity check --level deep --only fuzz --seed {self.seed}"
         )

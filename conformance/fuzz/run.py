@@ -16,15 +16,15 @@ Must not: import the runner, or send a request the budget does not admit.
 
 from __future__ import annotations
 
-import json
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.exchange import Exchange
+from conformance.fuzz.collector import Collector
 from conformance.fuzz.document import Deviations, Document, load_document, prepare_document
-from conformance.fuzz.findings import FuzzFinding, FuzzReport, curl_for, exchange_from, redact
+from conformance.fuzz.findings import FuzzReport, redact
 from conformance.fuzz.oracles import CUSTOM_CHECKS, install_checks
 from conformance.fuzz.session import FuzzSession, install_hooks
 from conformance.fuzz.settings import FuzzSettings, schemathesis_config
@@ -38,7 +38,11 @@ _CATALOG_SHARE = 0.1
 # budget on the first large request schema: it gets half, split evenly between operations and
 # between valid and invalid cases; the generative phases get the rest.
 _COVERAGE_SHARE = 0.5
+# The fuzzing phase gets this share, split evenly between operations (its example count), so
+# every operation is fuzzed and the stateful phase keeps what the others leave.
+_FUZZING_SHARE = 0.4
 _TARGET_ERROR_KINDS = ("connection_", "network_", "server_unavailable")
+_TIME_CAPPED = "max_time (cut by the clock: a replay may reach further or less far)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,127 +60,6 @@ class FuzzTarget:
     def origin(self) -> str:
         scheme, _, rest = self.base_url.partition("://")
         return f"{scheme}://{rest.split('/', 1)[0]}"
-
-
-@dataclass(slots=True)
-class _Collector:
-    """Accumulates findings across documents; dedupes by (check, operation, title)."""
-
-    target: FuzzTarget
-    seed: int
-    findings: dict[tuple[str, str, str], FuzzFinding] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    network_errors: list[str] = field(default_factory=list)
-    usage: list[Exchange] = field(default_factory=list)
-    cases: int = 0
-    by_phase: dict[str, int] = field(default_factory=dict)
-    prompt: int = 0
-    completion: int = 0
-
-    def scenario(self, recorder: Any) -> None:
-        self.cases += len(recorder.interactions)
-        for case_id in recorder.interactions:
-            node = recorder.cases.get(case_id)
-            phase = _phase_of(node.value if node is not None else None)
-            key = f"{phase} {node.value.operation.label}" if node is not None else phase
-            self.by_phase[key] = self.by_phase.get(key, 0) + 1
-        for interaction in recorder.interactions.values():
-            self._count_tokens(interaction)
-        for case_id, nodes in recorder.checks.items():
-            for node in nodes:
-                info = node.failure_info
-                if info is not None:
-                    self._finding(recorder, case_id, node.name, info.failure)
-
-    def _count_tokens(self, interaction: Any) -> None:
-        response = interaction.response
-        if response is None or not 200 <= response.status_code < 300:
-            return
-        exchange = exchange_from(interaction.request, response, finished_at=time.monotonic())
-        prompt, completion = _usage(exchange)
-        if prompt or completion:
-            self.prompt += prompt
-            self.completion += completion
-            self.usage.append(exchange)
-
-    def _finding(self, recorder: Any, case_id: str, check: str, failure: Any) -> None:
-        key_secret = self.target.api_key
-        node = recorder.cases.get(case_id)
-        case = node.value if node is not None else None
-        operation = str(failure.operation or getattr(case, "operation", None) or "?")
-        operation = getattr(case.operation, "label", operation) if case is not None else operation
-        title = redact(str(failure.title), key_secret)
-        key = (check, operation, title)
-        existing = self.findings.get(key)
-        if existing is not None:
-            self.findings[key] = _bump(existing)
-            return
-        interaction = recorder.interactions.get(case_id)
-        if interaction is None:
-            return
-        exchange = exchange_from(interaction.request, interaction.response)
-        meta = getattr(case, "meta", None)
-        phase = _phase_of(case)
-        mode = getattr(getattr(getattr(meta, "generation", None), "mode", None), "value", "?")
-        scenario = getattr(getattr(getattr(meta, "phase", None), "data", None), "description", "")
-        self.findings[key] = FuzzFinding(
-            check=check,
-            code=str(getattr(failure, "code", "ST900")),
-            title=title,
-            message=_clip(redact(str(failure.message), key_secret).strip()),
-            operation=operation,
-            phase=str(phase),
-            mode=str(mode),
-            scenario=redact(str(scenario or ""), key_secret),
-            seed=self.seed,
-            curl=curl_for(
-                exchange.method, exchange.url, exchange.request_headers, exchange.request_body
-            ),
-            evidence=exchange,
-        )
-
-
-def _phase_of(case: Any) -> str:
-    meta = getattr(case, "meta", None)
-    return str(getattr(getattr(getattr(meta, "phase", None), "name", None), "value", "?"))
-
-
-def _clip(text: str, limit: int = 1500) -> str:
-    """schemathesis messages quote whole schemas; a report needs the start."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more chars)"
-
-
-def _bump(finding: FuzzFinding) -> FuzzFinding:
-    from dataclasses import replace
-
-    return replace(finding, occurrences=finding.occurrences + 1)
-
-
-def _usage(exchange: Exchange) -> tuple[int, int]:
-    """(prompt, completion) tokens a JSON body or the last usage chunk of a stream reports."""
-    bodies: Iterable[Any]
-    if exchange.content_type == "text/event-stream":
-        bodies = []
-        for line in exchange.body.splitlines():
-            if line.startswith(b"data:") and line[5:].strip() not in (b"", b"[DONE]"):
-                try:
-                    bodies.append(json.loads(line[5:]))
-                except ValueError:
-                    continue
-    else:
-        try:
-            bodies = [json.loads(exchange.body)]
-        except ValueError:
-            return 0, 0
-    prompt = completion = 0
-    for body in bodies:
-        usage = body.get("usage") if isinstance(body, dict) else None
-        if isinstance(usage, dict):
-            p = usage.get("prompt_tokens", usage.get("input_tokens", 0))
-            c = usage.get("completion_tokens", usage.get("output_tokens", 0))
-            prompt = p if isinstance(p, int) else prompt
-            completion = c if isinstance(c, int) else completion
-    return prompt, completion
 
 
 def _serves_catalog(target: FuzzTarget, timeout: float) -> bool:
@@ -223,7 +106,7 @@ def _run_document(
     seed: int,
     budget: int,
     max_time: int,
-    collector: _Collector,
+    collector: Collector,
     on_send: Callable[[], bool] | None,
 ) -> tuple[int, str]:
     import schemathesis
@@ -238,7 +121,7 @@ def _run_document(
             seed=seed,
             headers=headers,
             custom_checks=CUSTOM_CHECKS,
-            max_time=max_time,
+            fuzz_examples=int(budget * _FUZZING_SHARE / len(document.operation_ids)),
         )
     )
     schema = schemathesis.openapi.from_dict(document.raw, config=config)
@@ -254,13 +137,22 @@ def _run_document(
         coverage_cap=max(1, int(budget * _COVERAGE_SHARE / 2 / len(document.operation_ids))),
     )
     session.open(schema)
+    collector.document = document
     stop_reason = "completed"
+    # The clock is parity's, not schemathesis': given a time budget, schemathesis splits it
+    # into per-operation slices and cuts each operation's cases when its slice runs out, so
+    # how many cases run (and which findings appear) would follow the target's speed. Without
+    # one, the seed, the example caps and the request budget decide; this timer only ends a
+    # run that outlives ``max_time``, and the report says so (stop reason ``max_time``).
+    clock = threading.Timer(max_time, session.expire)
+    clock.daemon = True
     try:
         stream, control = _execute(schema)
         # A spent request budget winds the run down the way a spent time budget does: the
         # engine stops before the next case and still reports the scenarios under way
         # (an interrupt would drop them).
         session.stop = lambda: setattr(control, "max_time", 0)
+        clock.start()
         for event in stream:
             if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
                 collector.scenario(event.recorder)
@@ -280,9 +172,12 @@ def _run_document(
             elif isinstance(event, events.EngineFinished):
                 stop_reason = str(event.stop_reason.value)
     finally:
+        clock.cancel()
         session.close(schema)
     if session.budget_spent:
         stop_reason = "request_budget"
+    if session.expired:
+        stop_reason = _TIME_CAPPED
     return session.sent, stop_reason
 
 
@@ -325,7 +220,7 @@ def run_fuzz(
                     deviations=target.deviations,
                 )
             )
-    collector = _Collector(target=target, seed=seed)
+    collector = Collector(target=target, seed=seed)
     sent = probes
     reasons: list[str] = []
     skipped: dict[str, str] = {}

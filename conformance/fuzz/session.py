@@ -2,8 +2,9 @@
 
 Schemathesis dispatches ``before_call`` hooks and custom checks globally, from its worker
 threads; they find the run they belong to through the schema object of the case
-(:func:`session_for`). ``filter_case`` keeps each operation's coverage cases within its share
-(per valid/invalid mode); ``before_call``:
+(:func:`session_for`). ``filter_case`` drops cases whose path parameters would change the route
+(:func:`conformance.fuzz.artifacts.route_changer`) and keeps each operation's coverage cases
+within its share (per valid/invalid mode); ``before_call``:
 
 - counts the request against the run's budget (and the caller's ``on_send`` budget), and
   winds the engine down once it is spent (the engine checks before each next case), so no run
@@ -31,6 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.fuzz.artifacts import route_changer
 from conformance.fuzz.document import CAPABILITY_BY_PATH
 from conformance.registry import Capability
 
@@ -60,6 +62,7 @@ class FuzzSession:
     sent: int = 0
     coverage_kept: dict[tuple[str, str], int] = field(default_factory=dict)
     budget_spent: bool = False
+    expired: bool = False
     stop: Callable[[], None] | None = None
     # Asked before each request; False when the run-wide budget (--max-requests) is spent.
     on_send: Callable[[], bool] | None = None
@@ -87,6 +90,13 @@ class FuzzSession:
         if spent and self.stop is not None:
             self.stop()
         return admitted
+
+    def expire(self) -> None:
+        """The run's time is up: stop the engine before its next case (from a timer thread)."""
+        with self.lock:
+            self.expired = True
+        if self.stop is not None:
+            self.stop()
 
     def keep(self, operation: str, mode: str) -> bool:
         """Whether a coverage case of ``mode`` for ``operation`` is still within its share.
@@ -169,8 +179,12 @@ def session_for(case: Any) -> FuzzSession | None:
 
 def _filter_case(context: Any, case: Any) -> bool:
     session = session_for(case)
+    if session is None:
+        return True
+    if route_changer(getattr(case, "path_parameters", None)) is not None:
+        return False  # it would address another route (conformance.fuzz.artifacts)
     meta = getattr(case, "meta", None)
-    if session is None or meta is None:
+    if meta is None:
         return True
     if str(getattr(meta.phase.name, "value", "")) != "coverage":
         return True

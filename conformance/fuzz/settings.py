@@ -100,9 +100,13 @@ def schemathesis_config(
     seed: int,
     headers: Mapping[str, str],
     custom_checks: tuple[str, ...],
-    max_time: int | None = None,
+    fuzz_examples: int = 0,
 ) -> dict[str, Any]:
-    """The schemathesis configuration (its ``schemathesis.toml`` shape) for one run."""
+    """The schemathesis configuration (its ``schemathesis.toml`` shape) for one run.
+
+    No ``max-time``: schemathesis would slice it per operation and let the target's speed
+    decide how many cases run; the run's clock is kept by :mod:`conformance.fuzz.run`.
+    """
     checks: dict[str, Any] = {"enabled": False}
     for name in (*BUILTIN_CHECKS, *custom_checks):
         checks[name] = {"enabled": True}
@@ -116,6 +120,10 @@ def schemathesis_config(
     # No probes with methods the spec does not declare (TRACE /chat/completions...): no OpenAI
     # client sends them and OpenAI documents no answer for them.
     phases["coverage"]["unexpected-methods"] = []
+    # The fuzzing phase's share of the budget, per operation: the example count, not the
+    # clock, ends it. A per-operation cap below still wins for costly operations (operation
+    # settings outrank phase settings).
+    phases["fuzzing"]["generation"] = {"max-examples": max(settings.max_examples, fuzz_examples)}
     operations = [
         {"include-operation-id": operation_id, "generation": {"max-examples": cap}}
         for operation_id, cap in sorted(settings.per_operation.items())
@@ -123,7 +131,6 @@ def schemathesis_config(
     ]
     config: dict[str, Any] = {
         "seed": seed,
-        "max-time": max_time if max_time is not None else settings.max_time,
         "base-url": base_url,
         "headers": dict(headers),
         "workers": 1,

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hypothesis import given
 from hypothesis import seed as with_seed
 
+from conformance.fuzz.seeds import replay_hint
+from conformance.fuzz.seeds import seed_of as run_seed
 from conformance.hypothesis_profiles import property_settings
 from conformance.registry import CheckFailed, CheckSkipped, CheckWarning
 
@@ -40,9 +41,8 @@ _EXAMPLE_TIMEOUT = 120.0
 
 
 def seed_of(ctx: CheckContext) -> int:
-    """The run's seed (``--seed N``), or a fresh one the report shows."""
-    seed = getattr(ctx.target, "seed", None)
-    return seed if isinstance(seed, int) else secrets.randbelow(2**31)
+    """The run's seed (``--seed N``), else the fixed default: the same examples every run."""
+    return run_seed(ctx.target)
 
 
 def _show(example: Any) -> str:
@@ -88,7 +88,7 @@ async def hold(
         property_settings(PROFILE, max_examples=max_examples)(given(strategy)(run_one))
     )
     await asyncio.to_thread(test)
-    replay = f"({ran} example(s) sent; regenerate with --seed {seed})"
+    replay = f"({ran} example(s) sent; regenerate: {replay_hint(seed)})"
     for kind in (CheckSkipped, CheckFailed, CheckWarning):
         for exc, example in outcomes:
             if not isinstance(exc, kind):

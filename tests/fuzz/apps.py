@@ -1,14 +1,18 @@
-"""A small, correct OpenAI-like server (models and chat), and the broken variants that prove
-the fuzz layer fires.
+"""A small, correct OpenAI-like server (models, chat, transcriptions), and the broken variants
+that prove the fuzz layer fires.
 
 The legal app validates every chat request against the spec's ``CreateChatCompletionRequest``
 (400 with the OpenAI error object when it does not validate, 404 for an unknown model) and
-answers with bodies and stream chunks shaped per OpenAI's API reference. Each variant breaks
-exactly one thing:
+answers with bodies and stream chunks shaped per OpenAI's API reference. Transcriptions read
+their multipart fields as text, the way any form parser does (``temperature`` is a number when
+its text is one), and validate that against ``CreateTranscriptionRequest``. Like many real
+servers it serves the model list at ``GET /v1/models/`` too (no OpenAI route, so legal).
+Each variant breaks exactly one thing:
 
 - ``boundary_500``: 500 when ``stop`` holds 4 sequences, the documented maximum ("Up to 4
   sequences", API reference, Chat) -- an unusual but valid input;
 - ``lax_ranges``: accepts out-of-range numbers (``temperature: 5``, ``n: 0``...);
+- ``lax_patterns``: accepts names that break their ``pattern`` (a function named ``a b``);
 - ``bad_seventh_chunk``: the 7th chunk of every stream says ``"object": "chat.completion"``;
 - ``ghost_model``: ``GET /models`` lists a model first that ``GET /models/{model}`` cannot find.
 """
@@ -20,19 +24,26 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from conformance.schemas import schema_errors
 
-Variant = Literal["legal", "boundary_500", "lax_ranges", "bad_seventh_chunk", "ghost_model"]
+Variant = Literal[
+    "legal", "boundary_500", "lax_ranges", "lax_patterns", "bad_seventh_chunk", "ghost_model"
+]
 
 KEY = "sk-fuzz-test"
 MODEL = "fake-chat"
+TRANSCRIBER = "fake-whisper"
 _CREATED = 1_700_000_000
 _WORDS = ["Hello", " there", ",", " how", " can", " I", " help", " you", " today", "?"]
 _RANGE_WORDS = ("maximum", "minimum")
+_PATTERN_WORDS = ("does not match",)
 
 
 def _error(status: int, message: str, kind: str, param: str | None = None) -> JSONResponse:
@@ -72,6 +83,8 @@ def build_app(variant: Variant = "legal") -> Starlette:
     async def retrieve_model(request: Request) -> Response:
         if not authorized(request):
             return _error(401, "Incorrect API key provided.", "invalid_request_error")
+        if request.path_params["model"] == "":
+            return await list_models(request)  # GET /v1/models/: the list, as many servers do
         if request.path_params["model"] != MODEL:
             return _error(404, "The model does not exist.", "invalid_request_error", "model")
         return JSONResponse(_model())
@@ -90,6 +103,8 @@ def build_app(variant: Variant = "legal") -> Starlette:
         errors += _url_errors(body)
         if variant == "lax_ranges":
             errors = [e for e in errors if not any(word in e for word in _RANGE_WORDS)]
+        if variant == "lax_patterns":
+            errors = [e for e in errors if not any(word in e for word in _PATTERN_WORDS)]
         if errors:
             return _error(400, errors[0], "invalid_request_error")
         if body["model"] != MODEL:
@@ -167,10 +182,60 @@ def build_app(variant: Variant = "legal") -> Starlette:
             yield chunk([], usage=usage)
         yield "data: [DONE]\n\n"
 
+    async def transcribe(request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "Incorrect API key provided.", "invalid_request_error")
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "multipart/form-data":
+            return _error(400, f"unsupported content type {media!r}", "invalid_request_error")
+        try:
+            form = await request.form()
+        except (HTTPException, MultiPartException, ValueError) as exc:
+            return _error(400, f"could not parse the form: {exc}", "invalid_request_error")
+        fields, error = _read_form(form)
+        if error is not None:
+            return _error(400, error, "invalid_request_error")
+        errors = schema_errors("CreateTranscriptionRequest", fields)
+        if errors:
+            return _error(400, errors[0], "invalid_request_error")
+        if fields["model"] != TRANSCRIBER:
+            return _error(404, "The model does not exist.", "invalid_request_error", "model")
+        text = "Hello there."
+        response_format = fields.get("response_format", "json")
+        if response_format in ("text", "srt", "vtt"):
+            return Response(text, media_type="text/plain")
+        if response_format == "verbose_json":
+            return JSONResponse({"language": "english", "duration": 0.5, "text": text})
+        return JSONResponse({"text": text})
+
     return Starlette(
         routes=[
             Route("/v1/models", list_models),
             Route("/v1/models/{model:path}", retrieve_model),
             Route("/v1/chat/completions", chat, methods=["POST"]),
+            Route("/v1/audio/transcriptions", transcribe, methods=["POST"]),
         ]
     )
+
+
+def _read_form(form: FormData) -> tuple[dict[str, object], str | None]:
+    """The form's fields as a server reads them: text, a number for ``temperature``, a list
+    for the repeated ``timestamp_granularities`` (the SDK sends ``timestamp_granularities[]``)."""
+    fields: dict[str, object] = {}
+    for key in set(form.keys()):
+        values = form.getlist(key)
+        name = key.removesuffix("[]")
+        if name == "file":
+            if not isinstance(values[-1], UploadFile):
+                return fields, "'file' must be a file upload, not a text field"
+            fields["file"] = "<audio>"
+        elif name == "timestamp_granularities":
+            fields[name] = [str(v) for v in values]
+        elif name == "temperature":
+            try:
+                fields[name] = float(str(values[-1]))
+            except ValueError:
+                return fields, f"Invalid type for 'temperature': {values[-1]!r} is not a number"
+        else:
+            fields[name] = str(values[-1])
+    return fields, None

@@ -19,7 +19,7 @@ from tests.properties.apps import CHAT, EMBED, KEY, Variant, build_app
 PROPERTY_IDS = sorted(spec.id for spec in registry if spec.area == "properties")
 
 
-def _run(variant: Variant, ids: list[str], seed: int = 5) -> RunResult:
+def _run(variant: Variant, ids: list[str], seed: int | None = 5) -> RunResult:
     with serve(build_app(variant)) as origin:
         target = Target(
             base_url=f"{origin}/v1",
@@ -70,3 +70,16 @@ def test_property_fails_on_the_variant_that_breaks_it(
     assert "--seed 5" in result.message
     assert "example:" in result.message
     assert result.evidence is not None
+
+
+@pytest.mark.parametrize("variant", ["accepts_invalid", "legal"], ids=["broken", "legal"])
+def test_properties_same_options_give_the_same_outcomes_and_examples(variant: Variant) -> None:
+    first = {r.id: (r.outcome, r.message) for r in _run(variant, PROPERTY_IDS, seed=None).results}
+    second = {r.id: (r.outcome, r.message) for r in _run(variant, PROPERTY_IDS, seed=None).results}
+    assert first == second
+    if variant == "legal":
+        assert {outcome for outcome, _ in first.values()} == {"passed"}, first
+    else:
+        outcome, message = first["properties.errors.invalid_rejected"]
+        assert outcome == "failed"
+        assert "--seed 0" in message  # the fixed default, and how to replay it

@@ -88,3 +88,15 @@ def test_hypothesis_profiles_reject_unknown_names_listing_valid_ones() -> None:
 def test_chat_requests_respect_stream_choice(data: st.DataObject) -> None:
     assert "stream" not in data.draw(chat_requests("m", stream=False))
     assert data.draw(chat_requests("m", stream=True))["stream"] is True
+
+
+@pytest.mark.parametrize("name", PROFILES, ids=list(PROFILES))
+def test_hypothesis_profiles_registered_without_database_or_deadline(name: str) -> None:
+    # The registered profile itself (not only what property_settings hands out): a test that
+    # loads it with settings.load_profile gets no example database and no deadline either.
+    from hypothesis import settings
+
+    property_settings(name)
+    profile = settings.get_profile(name)
+    assert profile.database is None
+    assert profile.deadline is None

@@ -44,6 +44,7 @@ __all__ = [
     "compare_component",
     "compare_documents",
     "documented_deviations",
+    "documented_official_changes",
 ]
 
 DeviationKind = Literal["type", "enum", "property", "required", "component"]
@@ -262,19 +263,26 @@ def compare_documents(
     return found
 
 
-_BLOCK = re.compile(r"```ya?ml deviations\n(.*?)```", re.DOTALL)
-
-
 def documented_deviations(provenance: Path) -> dict[tuple[str, DeviationKind], str]:
     """The machine-readable deviation list in PROVENANCE.md: ``(key, kind) -> reason``.
 
     Every fenced block opened with ```` ```yaml deviations ```` holds a YAML list of
     ``{key, kind, reason}`` mappings.
     """
+    return _listed(provenance, "deviations")
+
+
+def documented_official_changes(provenance: Path) -> dict[tuple[str, DeviationKind], str]:
+    """The ```` ```yaml official-changes ```` list: where the packaged snapshot of the official
+    spec and the newest one differ, so a comparison with the snapshot finds (or misses) them."""
+    return _listed(provenance, "official-changes")
+
+
+def _listed(provenance: Path, name: str) -> dict[tuple[str, DeviationKind], str]:
     text = provenance.read_text(encoding="utf-8")
-    blocks = _BLOCK.findall(text)
+    blocks = re.findall(rf"```ya?ml {re.escape(name)}\n(.*?)```", text, re.DOTALL)
     if not blocks:
-        raise ValueError(f"{provenance} has no ```yaml deviations``` block")
+        raise ValueError(f"{provenance} has no ```yaml {name}``` block")
     listed: dict[tuple[str, DeviationKind], str] = {}
     for block in blocks:
         for entry in yaml.safe_load(block) or []:

@@ -14,7 +14,8 @@ from openapi_spec_validator import validate
 
 from tests.spec.conftest import SPEC, load_yaml
 
-DOCUMENTS = sorted(SPEC.glob("*.yaml"))
+# The OpenAPI documents (spec/ also holds data files such as fuzz-verdicts.yaml).
+DOCUMENTS = sorted(p for p in SPEC.glob("*.yaml") if "openapi" in load_yaml(p))
 IDS = [p.name for p in DOCUMENTS]
 
 

@@ -7,6 +7,7 @@
 - MP3 (ISO/IEC 13818-3): MPEG-2 Layer III, 24 kHz mono 32 kbit/s frames whose side
   information is all zero: a valid stream that decodes to silence (documented deviation: the
   synthetic speech is silent in mp3).
+- Opus (in Ogg) and AAC (in ADTS): silent too, built in ``audio_containers``.
 - MP4 (ISO/IEC 14496-12): ``ftyp`` + ``moov``/``mvhd`` carrying the clip duration and no
   media track: a structurally valid container, not a playable picture (documented).
 
@@ -20,6 +21,8 @@ import struct
 import zlib
 from array import array
 from functools import lru_cache
+
+from reference_server.providers.audio_containers import adts_aac_bytes, ogg_opus_bytes
 
 __all__ = [
     "AUDIO_SAMPLE_RATE",
@@ -36,9 +39,12 @@ __all__ = [
 
 AUDIO_SAMPLE_RATE = 24_000
 
-# response_format -> media type; opus and aac are refused with a 400 naming these.
+# response_format -> media type: every CreateSpeechRequest.response_format. Ogg Opus is
+# audio/ogg (the type RFC 7845 section 9 names for Ogg Opus files); ADTS is audio/aac.
 SPEECH_MEDIA_TYPES = {
     "mp3": "audio/mpeg",
+    "opus": "audio/ogg",
+    "aac": "audio/aac",
     "wav": "audio/wav",
     "pcm": "audio/pcm",
     "flac": "audio/flac",
@@ -181,6 +187,11 @@ def mp3_bytes(seconds: float) -> bytes:
 def speech_bytes(response_format: str, seconds: float, seed: int) -> bytes:
     if response_format == "mp3":
         return mp3_bytes(seconds)
+    # The same sample count as wav and pcm, so every format lasts as long for the same text.
+    if response_format == "opus":
+        return ogg_opus_bytes(int(seconds * AUDIO_SAMPLE_RATE), seed)
+    if response_format == "aac":
+        return adts_aac_bytes(int(seconds * AUDIO_SAMPLE_RATE))
     samples = pcm_samples(seconds, seed)
     if response_format == "wav":
         return wav_bytes(samples)

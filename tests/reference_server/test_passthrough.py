@@ -65,6 +65,13 @@ def _gateway(*bases: str) -> Any:
                         "deployments": [{"provider": "up0", "model": "tts-1"}],
                     },
                     {
+                        # Speech the upstream refuses: gpt-4o does not serve that endpoint.
+                        "name": "tts-misrouted",
+                        "category": "audio",
+                        "supports": ["speech"],
+                        "deployments": [{"provider": "up0", "model": "gpt-4o"}],
+                    },
+                    {
                         "name": "whisper-1",
                         "category": "audio",
                         "supports": ["transcription"],
@@ -138,8 +145,9 @@ def test_passthrough_embeddings_speech_and_transcription(chain: tuple[str, opena
 def test_passthrough_upstream_400_keeps_its_error(chain: tuple[str, openai.OpenAI]) -> None:
     _, client = chain
     with pytest.raises(openai.BadRequestError) as caught:
-        client.audio.speech.create(model="tts-1", voice="alloy", input="x", response_format="aac")
-    assert caught.value.code == "unsupported_value"
+        client.audio.speech.create(model="tts-misrouted", voice="alloy", input="x")
+    assert caught.value.code == "model_not_supported"
+    assert "'gpt-4o'" in caught.value.message
 
 
 def test_passthrough_falls_back_from_a_dead_or_limited_upstream() -> None:

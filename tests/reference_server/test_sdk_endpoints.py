@@ -320,23 +320,33 @@ def test_speech_wav_then_transcription_formats(client: openai.OpenAI) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fmt", "magic"),
-    [("mp3", b"\xff\xf3"), ("flac", b"fLaC"), ("wav", b"RIFF"), ("pcm", b"")],
-    ids=["mp3", "flac", "wav", "pcm"],
+    ("fmt", "magic", "media_type"),
+    [
+        ("mp3", b"\xff\xf3", "audio/mpeg"),
+        ("opus", b"OggS", "audio/ogg"),
+        ("aac", b"\xff\xf1", "audio/aac"),
+        ("flac", b"fLaC", "audio/flac"),
+        ("wav", b"RIFF", "audio/wav"),
+        ("pcm", b"", "audio/pcm"),
+    ],
+    ids=["mp3", "opus", "aac", "flac", "wav", "pcm"],
 )
-def test_speech_formats_have_their_magic(client: openai.OpenAI, fmt: str, magic: bytes) -> None:
+def test_speech_formats_have_their_magic(
+    client: openai.OpenAI, fmt: str, magic: bytes, media_type: str
+) -> None:
     audio = client.audio.speech.create(
         model="tts-1", voice="nova", input="Testing formats.", response_format=fmt
     )  # type: ignore[arg-type]
     assert audio.content.startswith(magic)
+    assert audio.response.headers["content-type"] == media_type
     assert len(audio.content) > 100
 
 
-def test_speech_unsupported_format_is_400_listing_supported(client: openai.OpenAI) -> None:
+def test_speech_unknown_format_is_400_listing_the_documented_ones(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        client.audio.speech.create(model="tts-1", voice="alloy", input="x", response_format="opus")
-    assert "'mp3'" in caught.value.message
-    assert caught.value.code == "unsupported_value"
+        client.audio.speech.create(model="tts-1", voice="alloy", input="x", response_format="midi")  # type: ignore[arg-type]
+    assert all(f"'{fmt}'" in caught.value.message for fmt in ("mp3", "opus", "aac", "pcm"))
+    assert caught.value.code == "invalid_value"
 
 
 def test_responses_create_and_stream(client: openai.OpenAI) -> None:

@@ -3,7 +3,7 @@
 A real gateway bills every generated case, so every bound here is explicit and small by
 default: a request budget enforced before each call, a wall-clock budget, a per-operation
 example cap (smaller still for costly operations), and a token cap forced into every generated
-chat request (conformance-anchors.md 3.7, "Cost control").
+chat request, so a fuzz run against a paid target costs a bounded, small amount.
 
 Must not: touch the network or the environment (the command line reads options and builds a
 :class:`FuzzSettings`).

@@ -17,8 +17,6 @@ NAMES = [str(path.relative_to(ROOT)) for path in MODULES]
 # or SDK, or a file in the repository (spec/PROVENANCE.md). Project issue numbers and notes kept
 # outside the repository are not.
 OUTSIDE = re.compile(r"\bissue \d+|shared/|anchors|research|seeds/", re.IGNORECASE)
-# Still cites a document outside the repository; drop it from here once it cites the spec.
-NOT_YET = {"fuzz/settings.py"}
 
 
 @pytest.mark.parametrize("path", MODULES, ids=NAMES)
@@ -29,8 +27,6 @@ def test_layout_modules_stay_under_400_lines(path: Path) -> None:
 
 @pytest.mark.parametrize("path", MODULES, ids=NAMES)
 def test_layout_cites_nothing_outside_the_repository(path: Path) -> None:
-    if str(path.relative_to(ROOT)) in NOT_YET:
-        pytest.skip("cites a document outside the repository (known)")
     found = [
         f"{number}: {line.strip()}"
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)

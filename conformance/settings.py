@@ -144,7 +144,7 @@ def _seed(value: object) -> int:
     from conformance.fuzz.seeds import parse_seed
 
     if value is not None and not isinstance(value, str | int):
-        raise UsageError(f"--seed must be a whole number or 'random', got {value!r}")
+        raise UsageError(f"--seed must be a whole number, got {value!r} (or 'random' to draw one)")
     try:
         return parse_seed(value)
     except ValueError as exc:

@@ -128,11 +128,11 @@ class CheckItem(pytest.Item):
         if result.outcome == "failed":
             raise CheckItemFailure(self.suite.describe(result))
         if result.outcome == "skipped":
-            pytest.skip(result.message)
+            pytest.skip(self.suite.redact(result.message))
         if result.outcome == "warning":
             # Attributed to the check, not to this line, in pytest's warnings summary.
             warnings.warn_explicit(
-                ParityWarning(result.message),
+                ParityWarning(self.suite.redact(result.message)),
                 ParityWarning,
                 filename=f"parity::{result.id}",
                 lineno=0,
@@ -215,9 +215,15 @@ class _Suite:
         self.results.append(result)
         return result
 
+    def redact(self, text: str) -> str:
+        """``text`` through the run's redactor: pytest prints what the target may have echoed."""
+        from conformance.evidence import redactor_for
+
+        assert self._session is not None
+        return redactor_for(self._session.target).text(text)
+
     def describe(self, result: CheckResult) -> str:
-        from conformance.evidence import Redactor, render_evidence
-        from conformance.report import secrets_of
+        from conformance.evidence import redactor_for, render_evidence
 
         lines = [
             f"{result.id} failed: {result.message}",
@@ -226,17 +232,13 @@ class _Suite:
         ]
         if result.evidence is not None and self._session is not None:
             target = self._session.target
-            evidence = render_evidence(
-                result.evidence,
-                Redactor(secrets_of(self._session.result([]))),
-                target.api_key,
-            )
+            evidence = render_evidence(result.evidence, redactor_for(target), target.api_key)
             lines += [
                 f"  status:  {evidence['status']}",
                 f"  body:    {evidence['body_excerpt'][:500]}",
                 f"  curl:    {evidence['curl']}",
             ]
-        return "\n".join(lines)
+        return self.redact("\n".join(lines))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._session is None or self._loop is None:

@@ -1,8 +1,8 @@
 """The report as data: what ``report.json`` holds and every writer renders.
 
-Owns: the report's shape (:class:`ReportDict`, one :class:`CheckDict` per check), the run's
-secrets (its key and every key-like field of its profile) and the redaction that applies them:
-the target without its key, the summary, and the redacted evidence of failures and warnings.
+Owns: the report's shape (:class:`ReportDict`, one :class:`CheckDict` per check): the target
+without its key, the summary, and the evidence of failures and warnings, every text through the
+run's one redactor (:func:`conformance.evidence.redactor_for`).
 
 Must not: write files or render a format (``reporting`` and ``reporting_html`` do), or judge
 outcomes (they arrive decided in :mod:`conformance.results`).
@@ -10,13 +10,14 @@ outcomes (they arrive decided in :mod:`conformance.results`).
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC
 from importlib import metadata
 from typing import TypedDict
 
-from conformance.evidence import EvidenceDict, Redactor, render_evidence
+from conformance.evidence import EvidenceDict, Redactor, redactor_for, render_evidence, secrets_of
 from conformance.results import CheckResult, RunResult
+
+# secrets_of is re-exported: the writers scrub each rendered file of the run's secrets once more.
 
 __all__ = ["CheckDict", "ReportDict", "build_report", "secrets_of"]
 
@@ -50,16 +51,6 @@ def _version() -> str:
         return "unknown"
 
 
-def secrets_of(result: RunResult) -> list[str]:
-    """The run's secrets: its key and every key-like string field of its profile."""
-    found = [result.target.api_key]
-    for item in dataclasses.fields(result.target.profile):
-        value = getattr(result.target.profile, item.name)
-        if "key" in item.name and isinstance(value, str):
-            found.append(value)
-    return [s for s in found if s]
-
-
 def _check(result: CheckResult, redactor: Redactor, api_key: str | None) -> CheckDict:
     entry: CheckDict = {
         "id": result.id,
@@ -79,7 +70,7 @@ def _check(result: CheckResult, redactor: Redactor, api_key: str | None) -> Chec
 
 def build_report(result: RunResult) -> ReportDict:
     """The report as JSON-ready data (the shape ``report.json`` documents)."""
-    redactor = Redactor(secrets_of(result))
+    redactor = redactor_for(result.target)
     target = result.target
     summary = result.summary
     return {
@@ -87,7 +78,7 @@ def build_report(result: RunResult) -> ReportDict:
         "generated_at": result.started_at.astimezone(UTC).isoformat(timespec="seconds"),
         "target": {
             "base_url": redactor.text(target.base_url),
-            "models": dict(target.models),
+            "models": {cap: redactor.text(model) for cap, model in target.models.items()},
             "level": target.level,
             "profile": target.profile.name,
             "max_requests": target.max_requests,

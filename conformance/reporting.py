@@ -17,11 +17,10 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conformance.evidence import REDACTED
+from conformance.evidence import redactor_for
 from conformance.report import CheckDict, ReportDict, build_report, secrets_of
 from conformance.reporting_html import render_html
 from conformance.results import RunResult
@@ -135,12 +134,6 @@ def link_latest(directory: Path) -> Path:
     return link
 
 
-def _scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
-
-
 def write_reports(
     result: RunResult, directory: Path | str, *, latest: bool = False
 ) -> dict[str, Path]:
@@ -148,7 +141,7 @@ def write_reports(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     report = build_report(result)
-    secrets = secrets_of(result)
+    redactor = redactor_for(result.target)
     rendered = {
         "json": ("report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n"),
         "junit": ("junit.xml", render_junit(report)),
@@ -157,7 +150,7 @@ def write_reports(
     paths: dict[str, Path] = {}
     for kind, (name, text) in rendered.items():
         path = directory / name
-        path.write_text(_scrub(text, secrets), encoding="utf-8")
+        path.write_text(redactor.scrub(text), encoding="utf-8")
         paths[kind] = path
     if latest:
         link_latest(directory)

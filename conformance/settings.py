@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ __all__ = [
     "base_url_from",
     "parse_models",
     "plan",
+    "secrets_in",
     "settings_from",
 ]
 
@@ -57,6 +58,18 @@ DEFAULTS: Mapping[str, Any] = {
     "check_timeout": 120.0,
 }
 OPTIONS: tuple[str, ...] = tuple(DEFAULTS)
+# Secrets a run may meet without sending them (a gateway's admin key, the drills' upstream keys):
+# read from these variables, and from any PARITY_* variable whose name says key, token, secret
+# or password, so a target that echoes one cannot put it in an output.
+_SECRET_VARIABLES = (
+    "PARITY_API_KEY",
+    "OPENAI_API_KEY",
+    "PARITY_ADMIN_KEY",
+    "PARITY_UPSTREAM_CONTROL_KEY",
+    "PARITY_UPSTREAM_API_KEY",
+    "PARITY_UPSTREAM_KEY",
+)
+_SECRET_NAME = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +77,7 @@ class Settings:
     """The options and the environment, read once and validated."""
 
     base_url: str
-    api_key: str | None
+    api_key: str | None = field(repr=False)
     level: Level
     pins: Mapping[Capability, str]
     only: frozenset[str]
@@ -76,6 +89,8 @@ class Settings:
     fuzz_requests: int | None
     concurrency: int
     check_timeout: float
+    # The environment's secrets (see secrets_in): redacted in every output, never sent.
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     def target(self, profile: Profile) -> Target:
         """The target these settings name, judged against ``profile``."""
@@ -88,6 +103,7 @@ class Settings:
             max_requests=self.max_requests,
             seed=self.seed,
             fuzz_requests=self.fuzz_requests,
+            secrets=self.secrets,
         )
 
 
@@ -99,6 +115,17 @@ def base_url_from(given: str | None, environ: Mapping[str, str]) -> str | None:
 def api_key_from(given: str | None, environ: Mapping[str, str]) -> str | None:
     """``--api-key`` > ``PARITY_API_KEY`` > ``OPENAI_API_KEY`` (the official SDK's variable)."""
     return given or environ.get("PARITY_API_KEY") or environ.get("OPENAI_API_KEY") or None
+
+
+def secrets_in(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The values of the environment's secret variables (API, admin and upstream keys)."""
+    names = [
+        name
+        for name in environ
+        if name in _SECRET_VARIABLES
+        or (name.startswith("PARITY_") and any(part in name for part in _SECRET_NAME))
+    ]
+    return tuple(dict.fromkeys(environ[name] for name in sorted(names) if environ[name]))
 
 
 def parse_models(values: Sequence[str]) -> dict[Capability, str]:
@@ -195,6 +222,7 @@ def settings_from(
         fuzz_requests=_count("fuzz_requests", given["fuzz_requests"]),
         concurrency=concurrency or DEFAULTS["concurrency"],
         check_timeout=float(check_timeout),
+        secrets=secrets_in(env),
     )
 
 

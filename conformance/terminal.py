@@ -2,7 +2,9 @@
 
 Owns: the rich progress bar (on stderr, so stdout stays the summary), a line per failure as it
 happens, the summary table by area, the failed checks with their messages, the requests and
-tokens spent (a paid target costs money) and where the reports are.
+tokens spent (a paid target costs money) and where the reports are. Every text that came from
+the target or the run's options goes through the run's redactor first (a target may echo the
+key in an error message).
 
 Must not: decide outcomes or exit codes, or write files.
 """
@@ -26,6 +28,8 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichProgress
 from rich.table import Table
+
+from conformance.evidence import redactor_for
 
 if TYPE_CHECKING:
     from conformance.results import CheckResult, RunResult
@@ -55,8 +59,9 @@ class Progress:
         )
         self._task: TaskID | None = None
         self._total = total
+        self._redactor = redactor_for(target)
         self.console.print(
-            f"parity: checking [bold]{escape(target.base_url)}[/] at level "
+            f"parity: checking [bold]{escape(self._redactor.text(target.base_url))}[/] at level "
             f"[bold]{target.level}[/] with profile [bold]{escape(target.profile.name)}[/] "
             f"({total} checks)"
         )
@@ -78,7 +83,8 @@ class Progress:
         self.counts[result.outcome] += 1
         if result.outcome == "failed":
             self._bar.console.print(
-                f"[bold red]FAILED[/] {escape(result.id)}: {escape(_one_line(result.message))}"
+                f"[bold red]FAILED[/] {escape(result.id)}: "
+                f"{escape(_one_line(self._redactor.text(result.message)))}"
             )
         if self._task is not None:
             counts = " ".join(f"[{_STYLE[o]}]{n} {o}[/]" for o, n in self.counts.items() if n)
@@ -95,6 +101,7 @@ def print_summary(
 ) -> None:
     """The summary table by area, the failures, the cost and the report paths."""
     out = console or Console(soft_wrap=True)
+    redact = redactor_for(result.target).text
     areas: dict[str, dict[str, int]] = {}
     for r in result.results:
         row = areas.setdefault(r.area, {"passed": 0, "failed": 0, "warning": 0, "skipped": 0})
@@ -123,12 +130,12 @@ def print_summary(
         out.print(f"[{_STYLE[outcome]}]{label}:[/]")
         for r in chosen:
             out.print(
-                f"  [{_STYLE[outcome]}]{escape(r.id)}[/]: {escape(_one_line(r.message))}",
+                f"  [{_STYLE[outcome]}]{escape(r.id)}[/]: {escape(_one_line(redact(r.message)))}",
                 soft_wrap=True,
             )
     for note in result.notes:
-        out.print(f"[yellow]note:[/] {escape(note)}")
-    models = ", ".join(f"{cap}={model}" for cap, model in result.target.models.items())
+        out.print(f"[yellow]note:[/] {escape(redact(note))}")
+    models = redact(", ".join(f"{cap}={model}" for cap, model in result.target.models.items()))
     out.print(f"models: {escape(models) or 'none'}")
     tokens = result.tokens
     out.print(

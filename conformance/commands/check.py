@@ -121,6 +121,7 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
 
 def run(args: argparse.Namespace) -> int:
     from conformance.errors import TargetUnreachableError
+    from conformance.evidence import redactor_for
     from conformance.reporting import default_report_dir, write_reports
     from conformance.runner import run_checks
     from conformance.terminal import Progress, print_summary
@@ -146,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
     except TargetUnreachableError as exc:
-        print(f"parity check: {exc}", file=sys.stderr)
+        # The transport's own words may quote the URL (and any credentials in it).
+        print(f"parity check: {redactor_for(target).text(str(exc))}", file=sys.stderr)
         return 2
     directory = settings.report_dir or default_report_dir()
     try:

@@ -73,6 +73,8 @@ class EvidenceDict(TypedDict):
     body_excerpt: str
     body_bytes: int
     error: str | None
+    # The first attempt's transport error, when the request was sent again on a fresh connection.
+    retried: str | None
     timing: dict[str, float | int | None]
     curl: str
 
@@ -216,6 +218,7 @@ def render_evidence(
         "body_excerpt": _excerpt(exchange.body, redactor),
         "body_bytes": len(exchange.body),
         "error": redactor.text(exchange.error) if exchange.error else None,
+        "retried": redactor.text(exchange.retried) if exchange.retried else None,
         "timing": {
             "headers_s": _round(exchange.headers_at),
             "first_read_s": _round(reads[0].at) if reads else None,

@@ -1,9 +1,11 @@
 """One check, run once: what it returned or raised becomes its :class:`CheckResult`.
 
 A check that returns passed; ``CheckFailed``/``CheckWarning``/``CheckSkipped`` give their
-outcome; running past the timeout is a failure (an OpenAI client would hang too); any other
-exception is reported as a failure that names the exception, because it means the response
-surprised the check (an honest "failed", never a silent pass). A check skipped with ``--skip``
+outcome; running past its time limit is a failure that names the limit (``--check-timeout``);
+any other exception is reported as a failure that names the exception, because it means the
+response surprised the check (an honest "failed", never a silent pass). A verdict whose evidence
+got no answer at all (a timeout, a broken connection) says so first, whatever the check wrote:
+"refused: None" is no description of a target that never answered. A check skipped with ``--skip``
 or needing a capability the target does not offer is not run at all.
 
 Must not: choose which checks run (``selection``) or hold a run's state (``session``).
@@ -52,6 +54,8 @@ async def run_one(
     """Run ``spec`` in ``context`` within ``timeout`` seconds; never raises for the check's sake."""
 
     def result(outcome: Outcome, message: str, evidence: Exchange | None = None) -> CheckResult:
+        if evidence is not None and evidence.status is None and evidence.error:
+            message = f"the target did not answer ({evidence.error}); the check said: {message}"
         return CheckResult(
             id=spec.id,
             area=spec.area,
@@ -81,7 +85,10 @@ async def run_one(
         return result("skipped", exc.reason)
     except TimeoutError:
         return result(
-            "failed", f"the check did not finish within {timeout:g} s: the target stopped answering"
+            "failed",
+            f"the check did not finish within its time limit of {timeout:g} s "
+            "(--check-timeout): the target stopped answering or answers more slowly than that; "
+            "raise --check-timeout to judge a slow target",
         )
     except Exception as exc:  # noqa: BLE001 - becomes a failed result naming the exception
         return result("failed", _failure_message(exc))

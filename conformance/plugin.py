@@ -51,6 +51,8 @@ _OPTIONS = (
     "max_requests",
     "seed",
     "fuzz_requests",
+    "check_timeout",
+    "request_timeout",
 )
 
 
@@ -99,6 +101,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="N",
         help="requests the deep level's fuzz run may send (default 400)",
+    )
+    group.addoption(
+        "--parity-check-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="each check's time limit (default 120)",
+    )
+    group.addoption(
+        "--parity-request-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="each request's limit for connecting, sending and between two reads (default 60)",
     )
     group.addoption(
         "--parity-report-dir",
@@ -197,7 +213,12 @@ class _Suite:
             self.specs, profile = plan(settings)
         except UsageError as exc:
             raise pytest.UsageError(f"parity: {exc}") from None
-        self._session = RunSession(settings.target(profile), skip=settings.skip)
+        self._session = RunSession(
+            settings.target(profile),
+            skip=settings.skip,
+            check_timeout=settings.check_timeout,
+            request_timeout=settings.request_timeout,
+        )
         self.report_dir = settings.report_dir
         collector = _Collector.from_parent(session, name="parity", nodeid="parity", suite=self)
         items.extend(collector.collect())

@@ -61,6 +61,8 @@ def _details(check: CheckDict) -> str:
         ]
         if evidence["error"]:
             lines.append(f"transport error: {evidence['error']}")
+        if evidence.get("retried"):
+            lines.append(f"sent again on a fresh connection after: {evidence['retried']}")
         lines += [f"body: {evidence['body_excerpt'][:1000]}", f"reproduce: {evidence['curl']}"]
     return "\n".join(lines)
 

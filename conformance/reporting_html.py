@@ -116,6 +116,11 @@ def _evidence(evidence: EvidenceDict, anchor: str) -> str:
                 ("timing", escape(", ".join(f"{k}={v}" for k, v in timing.items()))),
             ]
             + ([("transport error", escape(evidence["error"]))] if evidence["error"] else [])
+            + (
+                [("sent again", escape(f"on a fresh connection after: {evidence['retried']}"))]
+                if evidence.get("retried")
+                else []
+            )
         ),
         "<p><b>Reproduce it</b> (set <code>PARITY_API_KEY</code> to your key first) "
         f'<button class="copy" data-for="curl-{anchor}">copy</button></p>',

@@ -56,6 +56,7 @@ DEFAULTS: Mapping[str, Any] = {
     "fuzz_requests": None,
     "concurrency": 4,
     "check_timeout": 120.0,
+    "request_timeout": 60.0,
 }
 OPTIONS: tuple[str, ...] = tuple(DEFAULTS)
 # Secrets a run may meet without sending them (a gateway's admin key, the drills' upstream keys):
@@ -89,6 +90,7 @@ class Settings:
     fuzz_requests: int | None
     concurrency: int
     check_timeout: float
+    request_timeout: float
     # The environment's secrets (see secrets_in): redacted in every output, never sent.
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
@@ -166,6 +168,12 @@ def _count(name: str, value: object) -> int | None:
     return value
 
 
+def _seconds(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise UsageError(f"--{name.replace('_', '-')} must be positive seconds, got {value!r}")
+    return float(value)
+
+
 def _seed(value: object) -> int | None:
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
@@ -197,13 +205,6 @@ def settings_from(
     if level not in LEVELS:
         raise UsageError(f"--level {level!r} is not one of {', '.join(LEVELS)}")
     concurrency = _count("concurrency", given["concurrency"])
-    check_timeout = given["check_timeout"]
-    if (
-        isinstance(check_timeout, bool)
-        or not isinstance(check_timeout, int | float)
-        or check_timeout <= 0
-    ):
-        raise UsageError(f"--check-timeout must be positive, got {check_timeout!r}")
     profile = given["profile"]
     if not isinstance(profile, str | Path):
         raise UsageError(f"--profile must be a name or a file, got {profile!r}")
@@ -221,7 +222,8 @@ def settings_from(
         seed=_seed(given["seed"]),
         fuzz_requests=_count("fuzz_requests", given["fuzz_requests"]),
         concurrency=concurrency or DEFAULTS["concurrency"],
-        check_timeout=float(check_timeout),
+        check_timeout=_seconds("check_timeout", given["check_timeout"]),
+        request_timeout=_seconds("request_timeout", given["request_timeout"]),
         secrets=secrets_in(env),
     )
 

@@ -109,7 +109,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=DEFAULTS["check_timeout"],
         metavar="SECONDS",
-        help="a check running longer fails (default 120)",
+        help="each check's time limit: a check running longer fails, saying so (default 120)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=DEFAULTS["request_timeout"],
+        metavar="SECONDS",
+        help="each request's limit for connecting, sending and between two reads; a request "
+        "that runs out gets no answer, and its evidence says so (default 60)",
     )
 
 
@@ -143,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
                     skip=settings.skip,
                     concurrency=settings.concurrency,
                     check_timeout=settings.check_timeout,
+                    request_timeout=settings.request_timeout,
                     on_result=progress.advance,
                 )
             )

@@ -134,7 +134,8 @@ class RecordingClient:
         if self.max_requests is not None and self.requests + requests > self.max_requests:
             raise CheckSkipped(
                 f"request budget spent ({self.requests} of --max-requests {self.max_requests} "
-                "made); raise --max-requests to run this check"
+                "made); raise --max-requests to run this check",
+                kind="budget",
             )
         self.requests += requests
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from conformance.exchange import Exchange
 from conformance.target import Target
 from conformance.usage import TokenCount
-from conformance.vocabulary import Level, Outcome
+from conformance.vocabulary import Level, Outcome, SkipKind
 
 __all__ = ["CheckResult", "RunResult"]
 
@@ -34,6 +34,8 @@ class CheckResult:
     level: Level = "smoke"
     asserts: str = ""
     duration: float = 0.0
+    # Why it was skipped (set with outcome "skipped" only).
+    skip: SkipKind | None = None
 
 
 @dataclass(frozen=True, slots=True)

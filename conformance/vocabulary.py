@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-__all__ = ["CAPABILITIES", "LEVELS", "OUTCOMES", "Capability", "Level", "Outcome"]
+__all__ = [
+    "CAPABILITIES",
+    "LEVELS",
+    "OUTCOMES",
+    "SKIP_KINDS",
+    "Capability",
+    "Level",
+    "Outcome",
+    "SkipKind",
+]
 
 # A check of level ``smoke`` also runs at ``standard`` and ``deep``: the tuple is in that order.
 Level = Literal["smoke", "standard", "deep"]
@@ -25,3 +34,11 @@ CAPABILITIES: tuple[Capability, ...] = get_args(Capability)
 # A check's verdict; only "failed" changes a run's exit status.
 Outcome = Literal["passed", "failed", "skipped", "warning"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+
+# Why a check was skipped. "requested": the run's options asked for it (--skip, --model CAP=none);
+# every other kind is a check the run could not judge: "budget" (--max-requests spent),
+# "not_offered" (no model for its capability), "not_served" (its endpoint answered 404 on the
+# route itself), "not_fetched" (a URL on another host, see --allow-fetch), "check" (the check's
+# own reason: its profile does not promise the feature, or the answer could not tell).
+SkipKind = Literal["requested", "budget", "not_offered", "not_served", "not_fetched", "check"]
+SKIP_KINDS: tuple[SkipKind, ...] = get_args(SkipKind)

@@ -12,6 +12,10 @@ after its last answer, and the pool handed it to the next request) is not the ne
 fault: the request is sent once more on a fresh connection, and only a second failure is kept.
 The repeat is recorded (``Exchange.retried``) and does not count against ``--max-requests``.
 
+An absolute URL (one the target handed out, like an image's ``url``) is fetched only on the
+target's own host or a host named with ``--allow-fetch``: a target must not be able to point
+parity at another machine (a cloud metadata address, an internal service) from a CI runner.
+
 Must not: judge responses (checks do), render or redact evidence (the writers do), or read the
 environment (the command line does).
 """
@@ -19,7 +23,7 @@ environment (the command line does).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -65,12 +69,15 @@ class RecordingClient:
         max_requests: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        allow_fetch: Collection[str] = (),
     ) -> None:
         if max_requests is not None and max_requests < 0:
             raise ValueError(f"max_requests must be >= 0 or None, got {max_requests!r}")
         if timeout <= 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
         self.base_url = base_url.rstrip("/")
+        self.host = httpx.URL(self.base_url).host
+        self.allow_fetch = frozenset(host.lower() for host in allow_fetch)
         self._api_key = api_key
         self.max_requests = max_requests
         self.timeout = timeout
@@ -165,6 +172,18 @@ class RecordingClient:
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
 
+    def may_fetch(self, url: str) -> None:
+        """Raise ``CheckSkipped`` for a URL on a host that is neither the target's nor allowed."""
+        host = httpx.URL(url).host
+        if host == self.host or host in self.allow_fetch:
+            return
+        raise CheckSkipped(
+            f"not fetched: the URL is on {host!r}, not on the target's host {self.host!r}; "
+            f"parity fetches only from the target's own host (pass --allow-fetch {host} to "
+            "fetch it)",
+            kind="not_fetched",
+        )
+
     async def request(
         self,
         method: str,
@@ -178,13 +197,15 @@ class RecordingClient:
         auth: bool = True,
         timeout: float | None = None,
     ) -> Exchange:
+        url = self.url_for(path)
+        self.may_fetch(url)
         self.spend(1)
         send_headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
         if auth and self._api_key and "authorization" not in send_headers:
             send_headers["authorization"] = f"Bearer {self._api_key}"
         request = self._http.build_request(
             method.upper(),
-            self.url_for(path),
+            url,
             json=json,
             content=content,
             files=files,

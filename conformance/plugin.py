@@ -53,6 +53,7 @@ _OPTIONS = (
     "fuzz_requests",
     "check_timeout",
     "request_timeout",
+    "allow_fetch",
 )
 
 
@@ -101,6 +102,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="N",
         help="requests the deep level's fuzz run may send (default 400)",
+    )
+    group.addoption(
+        "--parity-allow-fetch",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also fetch URLs the target hands out from HOST (default: its own host only)",
     )
     group.addoption(
         "--parity-check-timeout",

@@ -163,6 +163,7 @@ class RunSession:
             target.api_key,
             max_requests=target.max_requests,
             transport=transport,
+            allow_fetch=target.allow_fetch,
             **options,
         )
         # A capability is promised by the profile or by a pin; its route's 404 stays a failure.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ DEFAULTS: Mapping[str, Any] = {
     "concurrency": 4,
     "check_timeout": 120.0,
     "request_timeout": 60.0,
+    "allow_fetch": (),
 }
 OPTIONS: tuple[str, ...] = tuple(DEFAULTS)
 # Secrets a run may meet without sending them (a gateway's admin key, the drills' upstream keys):
@@ -91,6 +93,7 @@ class Settings:
     concurrency: int
     check_timeout: float
     request_timeout: float
+    allow_fetch: frozenset[str]
     # The environment's secrets (see secrets_in): redacted in every output, never sent.
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
@@ -106,6 +109,7 @@ class Settings:
             seed=self.seed,
             fuzz_requests=self.fuzz_requests,
             secrets=self.secrets,
+            allow_fetch=tuple(sorted(self.allow_fetch)),
         )
 
 
@@ -168,6 +172,18 @@ def _count(name: str, value: object) -> int | None:
     return value
 
 
+def _hosts(value: object) -> frozenset[str]:
+    hosts = _split("allow_fetch", value)
+    for host in hosts:
+        # A scheme, a path or a port is a mistake; an IPv6 address (::1, [::1]) is a host.
+        if "/" in host or re.fullmatch(r"[^:]+:\d+|\[.*\]:\d+", host):
+            raise UsageError(
+                f"--allow-fetch {host!r}: pass a host name, like cdn.example.com (no scheme, "
+                "path or port)"
+            )
+    return frozenset(host.lower().strip("[]") for host in hosts)
+
+
 def _seconds(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise UsageError(f"--{name.replace('_', '-')} must be positive seconds, got {value!r}")
@@ -224,6 +240,7 @@ def settings_from(
         concurrency=concurrency or DEFAULTS["concurrency"],
         check_timeout=_seconds("check_timeout", given["check_timeout"]),
         request_timeout=_seconds("request_timeout", given["request_timeout"]),
+        allow_fetch=_hosts(given["allow_fetch"]),
         secrets=secrets_in(env),
     )
 

@@ -41,6 +41,8 @@ class Target:
     seed: int | None = None
     # Requests the schema-driven fuzz run may send (deep level); None: its default budget.
     fuzz_requests: int | None = None
+    # Hosts other than the target's own from which URLs the target hands out may be fetched.
+    allow_fetch: tuple[str, ...] = ()
     # Other secrets of the run (an admin key, upstream control keys, read from the environment):
     # never sent by the suite, but redacted wherever a target might echo them.
     secrets: tuple[str, ...] = field(default=(), repr=False)

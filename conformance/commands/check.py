@@ -88,6 +88,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop sending requests after N (checks that need more are skipped)",
     )
     parser.add_argument(
+        "--allow-fetch",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also fetch URLs the target hands out (an image's url) from HOST; by default only "
+        "the target's own host is fetched from; repeatable",
+    )
+    parser.add_argument(
         "--seed", type=int, metavar="N", help="seed of generated cases (deep level), to replay"
     )
     parser.add_argument(

@@ -4,7 +4,8 @@
 (``parity::<check id>``, marker ``parity``) after the session's own tests; ``-m parity`` runs
 only them, ``-k`` selects by id. A failed check fails its item with the check's message and a
 ``curl`` line reproducing it; a skipped one skips; a warning passes and shows in pytest's
-warnings summary. ``--parity-report-dir DIR`` also writes the usual reports.
+warnings summary; a failure ``--parity-baseline`` already had is an expected failure (xfail).
+Every message passes through the run's redactor first. ``--parity-report-dir DIR`` also writes the usual reports.
 
 Inert unless ``--parity-base-url`` is given: only that option enables the plugin (no
 environment variable does), so installing parity never changes anyone else's test run. The
@@ -29,6 +30,7 @@ import pytest
 from conformance.errors import CheckItemFailure, ParityWarning
 
 if TYPE_CHECKING:
+    from conformance.baseline import Baseline
     from conformance.registry import CheckSpec
     from conformance.results import CheckResult
     from conformance.session import RunSession
@@ -54,6 +56,7 @@ _OPTIONS = (
     "check_timeout",
     "request_timeout",
     "allow_fetch",
+    "baseline",
 )
 
 
@@ -125,6 +128,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="each request's limit for connecting, sending and between two reads (default 60)",
     )
     group.addoption(
+        "--parity-baseline",
+        default=None,
+        metavar="FILE",
+        help="an earlier report.json or baseline: failures it had are expected (xfail), "
+        "new ones fail",
+    )
+    group.addoption(
         "--parity-report-dir",
         default=None,
         metavar="DIR",
@@ -153,6 +163,8 @@ class CheckItem(pytest.Item):
             raise CheckItemFailure(self.suite.describe(result))
         if result.outcome == "skipped":
             pytest.skip(self.suite.redact(result.message))
+        if result.outcome == "accepted":
+            pytest.xfail(self.suite.redact(f"accepted (in the baseline): {result.message}"))
         if result.outcome == "warning":
             # Attributed to the check, not to this line, in pytest's warnings summary.
             warnings.warn_explicit(
@@ -194,6 +206,8 @@ class _Suite:
         self.results: list[CheckResult] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: RunSession | None = None
+        self._settings_read: Settings | None = None
+        self._baseline: Baseline | None = None
         self.report_dir: Path | None = None
 
     def _settings(self) -> Settings:
@@ -212,13 +226,16 @@ class _Suite:
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         # tryfirst: our items must exist before -k and -m deselect.
+        from conformance.baseline import read_baseline
         from conformance.errors import UsageError
         from conformance.session import RunSession
         from conformance.settings import plan
 
-        settings = self._settings()
+        settings = self._settings_read = self._settings()
         try:
             self.specs, profile = plan(settings)
+            if settings.baseline is not None:
+                self._baseline = read_baseline(settings.baseline, flag="--parity-baseline")
         except UsageError as exc:
             raise pytest.UsageError(f"parity: {exc}") from None
         self._session = RunSession(
@@ -232,6 +249,7 @@ class _Suite:
         items.extend(collector.collect())
 
     def run(self, spec: CheckSpec) -> CheckResult:
+        from conformance.baseline import accept
         from conformance.errors import TargetUnreachableError
 
         assert self._session is not None
@@ -240,7 +258,8 @@ class _Suite:
         try:
             result = self._loop.run_until_complete(self._session.run(spec))
         except TargetUnreachableError as exc:
-            pytest.exit(f"parity: {exc}", returncode=2)
+            pytest.exit(self.redact(f"parity: {exc}"), returncode=2)
+        result = accept(result, self._baseline)
         self.results.append(result)
         return result
 
@@ -273,9 +292,15 @@ class _Suite:
         if self._session is None or self._loop is None:
             return
         if self.report_dir is not None and self.results:
+            from dataclasses import replace
+
+            from conformance.baseline import apply_baseline
             from conformance.reporting import write_reports
 
-            write_reports(self._session.result(self.results), self.report_dir)
+            assert self._settings_read is not None
+            options = self._settings_read.options()
+            run = replace(self._session.result(self.results), options=options)
+            write_reports(apply_baseline(run, self._baseline), self.report_dir)
         self._loop.run_until_complete(self._session.close())
         self._loop.close()
         self._loop = None

@@ -15,11 +15,11 @@ from importlib import metadata
 from typing import TypedDict
 
 from conformance.evidence import EvidenceDict, Redactor, redactor_for, render_evidence, secrets_of
-from conformance.results import CheckResult, RunResult
+from conformance.results import NOT_JUDGED_BECAUSE, CheckResult, RunResult
 
 # secrets_of is re-exported: the writers scrub each rendered file of the run's secrets once more.
 
-__all__ = ["CheckDict", "ReportDict", "build_report", "secrets_of"]
+__all__ = ["CheckDict", "ReportDict", "build_report", "parity_version", "secrets_of"]
 
 
 class CheckDict(TypedDict, total=False):
@@ -32,6 +32,8 @@ class CheckDict(TypedDict, total=False):
     source: str
     asserts: str
     duration_s: float
+    # Why a skipped check was not judged (conformance.vocabulary.SKIP_KINDS).
+    skip: str
     evidence: EvidenceDict
 
 
@@ -39,12 +41,14 @@ class ReportDict(TypedDict):
     parity: dict[str, str]
     generated_at: str
     target: dict[str, object]
+    options: dict[str, object]
     notes: list[str]
     summary: dict[str, object]
     checks: list[CheckDict]
 
 
-def _version() -> str:
+def parity_version() -> str:
+    """The installed parity's version (``unknown`` when run from a source tree)."""
     try:
         return metadata.version("openai-parity")
     except metadata.PackageNotFoundError:
@@ -63,7 +67,9 @@ def _check(result: CheckResult, redactor: Redactor, api_key: str | None) -> Chec
         "asserts": result.asserts,
         "duration_s": result.duration,
     }
-    if result.evidence is not None and result.outcome in ("failed", "warning"):
+    if result.outcome == "skipped" and result.skip is not None:
+        entry["skip"] = result.skip
+    if result.evidence is not None and result.outcome in ("failed", "warning", "accepted"):
         entry["evidence"] = render_evidence(result.evidence, redactor, api_key)
     return entry
 
@@ -73,8 +79,9 @@ def build_report(result: RunResult) -> ReportDict:
     redactor = redactor_for(result.target)
     target = result.target
     summary = result.summary
+    not_judged = {str(kind): n for kind, n in result.not_judged.items()}
     return {
-        "parity": {"version": _version(), "report_format": "1"},
+        "parity": {"version": parity_version(), "report_format": "1"},
         "generated_at": result.started_at.astimezone(UTC).isoformat(timespec="seconds"),
         "target": {
             "base_url": redactor.text(target.base_url),
@@ -83,6 +90,10 @@ def build_report(result: RunResult) -> ReportDict:
             "profile": target.profile.name,
             "max_requests": target.max_requests,
             "seed": target.seed,
+        },
+        "options": {
+            name: redactor.text(value) if isinstance(value, str) else value
+            for name, value in result.options.items()
         },
         "notes": [redactor.text(note) for note in result.notes],
         "summary": {
@@ -95,6 +106,12 @@ def build_report(result: RunResult) -> ReportDict:
                 "total": result.tokens.total,
             },
             "duration_s": result.duration,
+            # Checks the run could not judge (skipped for any reason but being asked to), by why.
+            "not_judged": {
+                "total": sum(result.not_judged.values()),
+                "by_reason": not_judged,
+                "why": [f"{n} {NOT_JUDGED_BECAUSE[kind]}" for kind, n in result.not_judged.items()],
+            },
         },
         "checks": [_check(r, redactor, target.api_key) for r in result.results],
     }

@@ -59,6 +59,9 @@ DEFAULTS: Mapping[str, Any] = {
     "check_timeout": 120.0,
     "request_timeout": 60.0,
     "allow_fetch": (),
+    "baseline": None,
+    "write_baseline": None,
+    "fail_on_skip": False,
 }
 OPTIONS: tuple[str, ...] = tuple(DEFAULTS)
 # Secrets a run may meet without sending them (a gateway's admin key, the drills' upstream keys):
@@ -94,8 +97,30 @@ class Settings:
     check_timeout: float
     request_timeout: float
     allow_fetch: frozenset[str]
+    baseline: Path | None
+    write_baseline: Path | None
+    fail_on_skip: bool
     # The environment's secrets (see secrets_in): redacted in every output, never sent.
     secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    def options(self) -> dict[str, object]:
+        """The options as JSON-ready data for the report and a baseline: what decides which
+        checks run and how they judge, without the base URL or any secret."""
+        return {
+            "level": self.level,
+            "profile": self.profile,
+            "only": sorted(self.only),
+            "skip": sorted(self.skip),
+            "models": {cap: model or "none" for cap, model in self.pins.items()},
+            "max_requests": self.max_requests,
+            "seed": self.seed,
+            "fuzz_requests": self.fuzz_requests,
+            "check_timeout": self.check_timeout,
+            "request_timeout": self.request_timeout,
+            "allow_fetch": sorted(self.allow_fetch),
+            "baseline": str(self.baseline) if self.baseline else None,
+            "fail_on_skip": self.fail_on_skip,
+        }
 
     def target(self, profile: Profile) -> Target:
         """The target these settings name, judged against ``profile``."""
@@ -184,6 +209,20 @@ def _hosts(value: object) -> frozenset[str]:
     return frozenset(host.lower().strip("[]") for host in hosts)
 
 
+def _path(name: str, value: object) -> Path | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str | Path):
+        raise UsageError(f"--{name.replace('_', '-')} expects a file path, got {value!r}")
+    return Path(value)
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise UsageError(f"--{name.replace('_', '-')} is on or off, got {value!r}")
+    return value
+
+
 def _seconds(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise UsageError(f"--{name.replace('_', '-')} must be positive seconds, got {value!r}")
@@ -241,6 +280,9 @@ def settings_from(
         check_timeout=_seconds("check_timeout", given["check_timeout"]),
         request_timeout=_seconds("request_timeout", given["request_timeout"]),
         allow_fetch=_hosts(given["allow_fetch"]),
+        baseline=_path("baseline", given["baseline"]),
+        write_baseline=_path("write_baseline", given["write_baseline"]),
+        fail_on_skip=_flag("fail_on_skip", given["fail_on_skip"]),
         secrets=secrets_in(env),
     )
 

@@ -31,8 +31,9 @@ Capability = Literal[
 ]
 CAPABILITIES: tuple[Capability, ...] = get_args(Capability)
 
-# A check's verdict; only "failed" changes a run's exit status.
-Outcome = Literal["passed", "failed", "skipped", "warning"]
+# A check's verdict; only "failed" changes a run's exit status. "accepted" is a failure the run's
+# baseline (--baseline) already had: still shown everywhere, but known, so it does not fail.
+Outcome = Literal["passed", "failed", "skipped", "warning", "accepted"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
 # Why a check was skipped. "requested": the run's options asked for it (--skip, --model CAP=none);

@@ -106,6 +106,7 @@ def _environ(**extra: str) -> dict[str, str]:
     return {**environ, **ENV, **extra}
 
 
+@pytest.mark.slow
 def test_redaction_parity_check_subprocess_leaks_nothing(echo_origin: str, tmp_path: Path) -> None:
     done = subprocess.run(
         [
@@ -147,6 +148,7 @@ def test_redaction_parity_check_in_process_leaks_nothing(
     _assert_reports_clean(tmp_path / "rep")
 
 
+@pytest.mark.slow
 def test_redaction_pytest_plugin_leaks_nothing(echo_origin: str, tmp_path: Path) -> None:
     done = subprocess.run(
         [

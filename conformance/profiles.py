@@ -30,11 +30,24 @@ __all__ = [
     "BUILTIN_PROFILES",
     "MONDAY",
     "OPENAI",
+    "UNSUPPORTABLE",
     "Profile",
     "ProfileError",
     "load_profile",
     "profile_from_mapping",
 ]
+
+# Documented features a profile may declare unsupported: a clean refusal of one is then
+# `skipped` (citing the declaration) instead of `failed`. Named after what OpenAI documents:
+# CreateChatCompletionRequest.n, FunctionObject.strict, CreateSpeechRequest.response_format,
+# CreateTranscriptionRequest.response_format, GET /videos/{video_id}/content.
+UNSUPPORTABLE: tuple[str, ...] = (
+    "chat.n",
+    "chat.tools.strict",
+    *(f"speech.format.{f}" for f in ("mp3", "opus", "aac", "flac", "wav", "pcm")),
+    *(f"transcriptions.format.{f}" for f in ("text", "srt", "vtt", "verbose_json")),
+    "videos.content",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +69,8 @@ class Profile:
     # Auth errors use a documented platform-specific body instead of the OpenAI error object;
     # the value names that shape for the report. None: the OpenAI error object is required.
     auth_error_shape: str | None = None
+    # Documented features the target deliberately does not offer (names from UNSUPPORTABLE).
+    unsupported: tuple[str, ...] = ()
     # Where the profile's promises are documented (shown in reports).
     source: str = "OpenAI API reference (https://platform.openai.com/docs/api-reference)"
     # Capabilities the target promises to serve: a 404 on such an endpoint's route fails its
@@ -158,6 +173,14 @@ def _field_value(origin: str, key: str, value: Any) -> Any:
             raise ProfileError(
                 f"{origin}: field 'offers' must be a list of capabilities from "
                 f"{list(CAPABILITIES)}, got {value!r}"
+            )
+        return tuple(value)
+    if key == "unsupported":
+        unknown = [v for v in value if v not in UNSUPPORTABLE] if isinstance(value, list) else value
+        if unknown or not isinstance(value, list):
+            raise ProfileError(
+                f"{origin}: field 'unsupported' must list documented features; {unknown!r} is "
+                f"not one of {list(UNSUPPORTABLE)}"
             )
         return tuple(value)
     if key in _BOOLS:

@@ -1,12 +1,13 @@
 """parity's reference gateway: an OpenAI-compatible Starlette app with alias routing, metering,
 budgets, rate limits and fallback. It proves the suite and is its embedded default target.
 
-Layout: ``config`` (YAML -> frozen settings, validated by ``spec/gateway-config.schema.json``),
-``app`` (``create_app``: routes, lifespan, the ASGI edge), ``endpoints/`` (HTTP only),
-``gateway`` (authenticate -> resolve -> admit -> dispatch with fallback -> settle), ``relay``
-(SSE streams and their billing), ``catalog`` and ``circuit`` (pure rules), ``validation``
-(request rules), ``providers/`` (the ``Provider`` seam, ``synthetic`` and ``openai``), and the
-controls behind ``controls.Controls`` (keys, metering, budgets, rate limits, ledger, admin).
+Rooms: the root holds the app's frame (``app``: ``create_app``; ``edge``: the ASGI edge;
+``cli``; ``config``; ``errors``: the error tree; ``json_codec``; ``tokens``: token counting);
+``endpoints/`` parse HTTP and render answers; ``gateway/`` runs the request flow (authenticate
+-> resolve alias -> admit -> dispatch with fallback -> settle) and its pure rules;
+``controls/`` keeps the promises (keys, rate limits, budgets, metering, ledger, stores);
+``validation/`` holds the request rules from the spec; ``providers/`` are the upstreams
+(``synthetic``, ``openai`` passthrough); ``upstream/`` is ``parity upstream``.
 
 Must not: import ``conformance`` or ``load`` (they share only the data in ``spec/``).
 """

@@ -1,4 +1,7 @@
-"""``python -m reference_server serve|upstream ...``: dispatch to the subcommand's module."""
+"""``python -m reference_server serve|upstream ...``: dispatch to the subcommand's module.
+
+Must not: hold application logic (``cli``, ``upstream/command``).
+"""
 
 from __future__ import annotations
 

@@ -12,16 +12,31 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from collections.abc import Sequence
 
-from reference_server.config import ConfigError, load_settings
+from reference_server.config import Settings, load_settings
+from reference_server.controls.config import parse_controls
+from reference_server.errors import ConfigError, UsageError
 
-__all__ = ["DEMO_KEY", "add_arguments", "main", "run"]
+__all__ = ["DEMO_KEY", "add_arguments", "free_port", "main", "run"]
 
 # The demo key is public by design (documented in the README and printed on start); the
 # server itself only ever holds its SHA-256 (configs/default.yaml).
 DEMO_KEY = "sk-parity-demo"
+
+
+def free_port(host: str) -> int:
+    """A port the OS reports free on ``host`` now, for ``--port 0`` (``serve`` and ``upstream``).
+
+    uvicorn is given the number rather than port 0 so that the banner can name the port before
+    the server binds it (with ``--workers N`` each worker binds the same one).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,27 +56,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    """The config to serve, checked whole before any worker starts (``UsageError`` or
+    ``ConfigError`` otherwise)."""
+    if args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers!r}")
+    if args.port is not None and not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0 (a free one) to 65535, got {args.port!r}")
+    if args.config:
+        os.environ["PARITY_CONFIG"] = os.path.abspath(args.config)
+    settings = load_settings(os.environ.get("PARITY_CONFIG") or None)
+    # The controls section is parsed by each worker as it starts: a mistake there would
+    # otherwise be a traceback per worker instead of one message here.
+    parse_controls(settings.controls, os.environ)
+    return settings
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    if args.workers < 1:
-        print(f"parity serve: --workers must be >= 1, got {args.workers!r}", file=sys.stderr)
-        return 2
-    if args.config:
-        os.environ["PARITY_CONFIG"] = os.path.abspath(args.config)
     try:
-        settings = load_settings(os.environ.get("PARITY_CONFIG") or None)
-    except ConfigError as exc:
+        settings = _settings(args)
+    except (UsageError, ConfigError) as exc:
         print(f"parity serve: {exc}", file=sys.stderr)
         return 2
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
     if port == 0:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind((host, 0))
-            port = int(sock.getsockname()[1])
+        port = free_port(host)
     print(f"parity reference server: http://{host}:{port}/v1", flush=True)
     if any(k.id == "demo" for k in settings.keys):
         print(f"demo key: {DEMO_KEY}", flush=True)

@@ -21,6 +21,8 @@ from typing import Any, Literal, cast
 import jsonschema
 import yaml
 
+from reference_server.errors import ConfigError
+
 __all__ = [
     "ConfigError",
     "Deployment",
@@ -47,10 +49,6 @@ _SCHEMA_CANDIDATES = (
 
 HealthStatus = Literal["healthy", "degraded", "unhealthy"]
 ResponseModel = Literal["asked", "resolved"]
-
-
-class ConfigError(ValueError):
-    """The configuration is invalid; the message names the field and the offending value."""
 
 
 @dataclass(frozen=True, slots=True)

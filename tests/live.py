@@ -1,14 +1,14 @@
 """A real server in a thread: uvicorn on a free loopback port, for tests about the wire.
 
 httpx's in-process ASGI transport buffers whole responses, so anything about streaming,
-timing or disconnects needs this.
+timing or disconnects needs this. ``free_port`` is the project's one free-port helper
+(``conformance.launch``), re-exported for the tests that only need a port.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,13 +16,9 @@ from typing import Any
 
 import uvicorn
 
+from conformance.launch import free_port
+
 __all__ = ["free_port", "serve"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _Server(uvicorn.Server):

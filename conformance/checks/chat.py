@@ -282,3 +282,51 @@ async def check_completion_schema(ctx: CheckContext) -> None:
     errors = schema_errors("CreateChatCompletionResponse", completion_json(exchange))
     if errors:
         raise CheckFailed("; ".join(errors[:5]), exchange)
+
+
+# Twenty times the basic prompt: more prompt tokens under any tokenizer.
+_LONG_PROMPT = " ".join([PROMPT] * 20)
+
+
+def _counts(exchange: Exchange, judged_by: str) -> tuple[Any, Any]:
+    usage = completion_json(exchange, judged_by=judged_by).get("usage")
+    usage = usage if isinstance(usage, dict) else {}
+    return usage.get("prompt_tokens"), usage.get("completion_tokens")
+
+
+@check(
+    "chat.completion.usage_grows",
+    area="chat",
+    level="standard",
+    endpoint=CHAT,
+    asserts="Usage counts what was sent and written: a prompt twenty times longer reports more "
+    "prompt_tokens than the basic one, and a non-empty answer reports completion_tokens > 0.",
+    source="OpenAI OpenAPI spec: CompletionUsage.prompt_tokens ('Number of tokens in the "
+    "prompt'), .completion_tokens ('Number of tokens in the generated completion')",
+    capability="chat",
+)
+async def check_usage_grows(ctx: CheckContext) -> None:
+    basic = await basic_completion(ctx)
+    body = basic_body(ctx.model("chat"), max_completion_tokens=8)
+    body["messages"] = [{"role": "user", "content": _LONG_PROMPT}]
+    long = await ctx.shared("chat.long_prompt", lambda: ctx.client.request("POST", CHAT, json=body))
+    short_prompt, completion = _counts(basic, "chat.completion.accepted")
+    if short_prompt is None:
+        raise CheckSkipped("the basic answer carries no usage; see chat.completion.usage")
+    long_prompt, _ = _counts(long, OWN)
+    if type(long_prompt) is int and type(short_prompt) is int and long_prompt <= short_prompt:
+        raise CheckFailed(
+            f"a prompt twenty times longer reports {long_prompt} prompt_tokens, the basic one "
+            f"{short_prompt}: usage does not count the input",
+            long,
+        )
+    choices = completion_json(basic).get("choices")
+    first = choices[0] if isinstance(choices, list) and choices else {}
+    message = first.get("message") if isinstance(first, dict) else None
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str) and content.strip() and completion == 0:
+        raise CheckFailed(
+            f"the answer {content[:60]!r} reports completion_tokens 0: usage does not count "
+            "the output",
+            basic,
+        )

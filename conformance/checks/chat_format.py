@@ -52,10 +52,10 @@ def _content_json(exchange: Exchange, choice: dict[str, Any]) -> Any:
         except ValueError:
             pass
     if cut:
-        # A reasoning model may spend the whole cap before the JSON closes (or starts).
-        raise CheckWarning(
-            f"the answer was cut at the token cap before the JSON closed: {content!r:.120}",
-            exchange,
+        # A reasoning model may spend the whole cap before the JSON closes (or starts): legal,
+        # and nothing to judge.
+        raise CheckSkipped(
+            f"the answer was cut at the token cap before the JSON closed: {content!r:.120}"
         )
     raise CheckFailed(f"message.content is not JSON: {content!r:.160}", exchange)
 
@@ -123,9 +123,9 @@ async def check_json_schema(ctx: CheckContext) -> None:
     endpoint=CHAT,
     asserts="`logprobs: true, top_logprobs: 2` returns `choices[].logprobs.content` entries "
     "with a string token, a logprob <= 0, bytes (integers or null) and at most 2 "
-    "alternatives (a 400 refusal is a warning).",
+    "alternatives (a 400 refusal is a warning: OpenAI's reasoning models refuse logprobs).",
     source="OpenAI OpenAPI spec: CreateChatCompletionRequest.logprobs/top_logprobs; "
-    "ChatCompletionTokenLogprob",
+    "ChatCompletionTokenLogprob; OpenAI reasoning guide, limitations (logprobs unsupported)",
     capability="chat",
 )
 async def check_logprobs(ctx: CheckContext) -> None:
@@ -140,6 +140,7 @@ async def check_logprobs(ctx: CheckContext) -> None:
         "chat.format.logprobs", lambda: ctx.client.request("POST", CHAT, json=body)
     )
     if exchange.status == 400:
+        # Legal but unusual: OpenAI's own reasoning models refuse logprobs (reasoning guide).
         raise CheckWarning("the target refuses logprobs with 400", exchange)
     exchange, choice = await _answer(ctx, "chat.format.logprobs", body)
     logprobs = choice.get("logprobs")

@@ -1,6 +1,11 @@
 """Chat Completions request parameters: token caps, ``n``, ``stop``, roles, content parts and
 unknown parameters, each judged by its effect on a non-streamed answer.
 
+Triggers never depend on the model's text: ``stop`` is picked from what the target itself wrote
+to the basic request. A clean 400 refusing a parameter OpenAI documents as unsupported by some
+of its own models (``max_tokens``, ``stop``) is a warning; refusing ``n`` fails unless the
+profile declares ``chat.n`` unsupported.
+
 Must not: judge the basic completion's shape (``chat.py``), tools or output formats.
 """
 
@@ -8,7 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from conformance.checks.chat import CHAT, OWN, basic_body, completion_json
+from conformance.checks.chat import CHAT, OWN, basic_body, basic_completion, completion_json
+from conformance.checks.verdicts import refused_documented
 from conformance.registry import CheckFailed, CheckSkipped, CheckWarning, check
 
 if TYPE_CHECKING:
@@ -70,10 +76,10 @@ async def _capped(ctx: CheckContext, parameter: str) -> None:
     if reason == "length":
         return
     if type(tokens) is int and tokens < cap and reason == "stop":
-        raise CheckWarning(
+        # Legal, and it leaves the cap untested: nothing to judge.
+        raise CheckSkipped(
             f"the model stopped by itself after {tokens} tokens (finish_reason 'stop'); "
-            "the cap was not reached",
-            exchange,
+            "the cap was not reached, so it could not be judged"
         )
     raise CheckFailed(
         f"{parameter}={cap} with a long answer: finish_reason is {reason!r} "
@@ -118,8 +124,8 @@ async def check_max_completion_tokens(ctx: CheckContext) -> None:
     area="chat",
     level="standard",
     endpoint=CHAT,
-    asserts="`n: 2` returns exactly two choices with indices 0 and 1 (a clean 400 refusing "
-    "`n` is a warning).",
+    asserts="`n: 2` returns exactly two choices with indices 0 and 1 (refusing `n` fails, "
+    "skipped if the profile declares `chat.n` unsupported).",
     source="OpenAI OpenAPI spec: CreateChatCompletionRequest.n ('How many chat completion "
     "choices to generate for each input message')",
     capability="chat",
@@ -128,7 +134,7 @@ async def check_n(ctx: CheckContext) -> None:
     body = basic_body(ctx.model("chat"), n=2, max_completion_tokens=8)
     exchange = await ctx.shared("chat.n", lambda: ctx.client.request("POST", CHAT, json=body))
     if exchange.status == 400:
-        raise CheckWarning("the target refuses n=2 with 400", exchange)
+        refused_documented(ctx, "chat.n", exchange, "n=2")
     if exchange.status != 200:
         raise CheckFailed(f"n=2 got {exchange.status} {exchange.text[:200]!r}", exchange)
     payload = completion_json(exchange, judged_by=OWN)
@@ -141,42 +147,63 @@ async def check_n(ctx: CheckContext) -> None:
         raise CheckFailed(f"n=2 gave {count!r} choices with indices {indexes}", exchange)
 
 
+def _stop_sequence(text: str) -> str | None:
+    """A stop sequence the target's own text contains after its start: the second word (at
+    most 16 characters), or for text without spaces its middle two characters."""
+    words = text.split()
+    if len(words) >= 2:
+        return words[1][:16]
+    text = text.strip()
+    if len(text) < 4:
+        return None
+    middle = len(text) // 2
+    return text[middle : middle + 2]
+
+
+def _content(payload: dict[str, Any]) -> Any:
+    message = _choices(payload)[0].get("message")
+    return message.get("content") if isinstance(message, dict) else None
+
+
 @check(
     "chat.params.stop",
     area="chat",
     level="standard",
     endpoint=CHAT,
-    asserts='With `stop: ["STOP"]` the content never contains the stop sequence, and '
-    "finish_reason is `stop` (or `length`); a 400 naming `stop` is a warning.",
+    asserts="Asked again with `stop` set to a word of the target's own answer to the basic "
+    "request, the content does not contain it and finish_reason is `stop` (or `length`); a "
+    "400 naming `stop` is a warning.",
     source="OpenAI OpenAPI spec: CreateChatCompletionRequest.stop ('sequences where the API "
     "will stop generating further tokens. The returned text will not contain the stop "
-    "sequence.')",
+    "sequence.' 'Not supported with latest reasoning models o3 and o4-mini.')",
     capability="chat",
 )
 async def check_stop(ctx: CheckContext) -> None:
-    body = {
-        "model": ctx.model("chat"),
-        "messages": [
-            {"role": "user", "content": "Repeat exactly, nothing else: alpha beta STOP omega"}
-        ],
-        "max_completion_tokens": 24,
-        "stop": ["STOP"],
-    }
+    first = await basic_completion(ctx)
+    written = _content(completion_json(first))
+    stop = _stop_sequence(written) if isinstance(written, str) else None
+    if stop is None:
+        raise CheckSkipped(
+            f"the basic answer holds no text to pick a stop sequence from: {written!r:.60}"
+        )
+    body = basic_body(ctx.model("chat"), stop=[stop])
     exchange = await ctx.shared("chat.stop", lambda: ctx.client.request("POST", CHAT, json=body))
     if _refuses(exchange, "stop"):
-        # OpenAI's reasoning models refuse `stop` as an unsupported parameter.
+        # The spec: stop is "not supported with latest reasoning models o3 and o4-mini".
         raise CheckWarning("the model refuses `stop` with 400", exchange)
     if exchange.status != 200:
         raise CheckFailed(f"stop was refused: {exchange.status} {exchange.text[:200]!r}", exchange)
-    choice = _choices(completion_json(exchange, judged_by=OWN))[0]
-    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
-    content = message.get("content") if isinstance(message, dict) else None
-    if isinstance(content, str) and "STOP" in content:
-        raise CheckFailed(f"the content contains the stop sequence: {content[:120]!r}", exchange)
-    if choice.get("finish_reason") not in ("stop", "length"):
+    payload = completion_json(exchange, judged_by=OWN)
+    content = _content(payload)
+    if isinstance(content, str) and stop in content:
         raise CheckFailed(
-            f"finish_reason is {choice.get('finish_reason')!r}, expected 'stop'", exchange
+            f"stop {stop!r} (picked from the target's own answer) is in the content: "
+            f"{content[:120]!r}",
+            exchange,
         )
+    reason = _choices(payload)[0].get("finish_reason")
+    if reason not in ("stop", "length"):
+        raise CheckFailed(f"finish_reason is {reason!r}, expected 'stop'", exchange)
 
 
 async def _accepted(ctx: CheckContext, key: str, body: dict[str, Any], what: str) -> None:
@@ -229,8 +256,8 @@ async def check_content_parts(ctx: CheckContext) -> None:
     area="chat",
     level="standard",
     endpoint=CHAT,
-    asserts="An unknown top-level parameter is ignored (200) or refused as a 400 OpenAI error; "
-    "never a 422, a 5xx or a non-JSON answer.",
+    asserts="An unknown top-level parameter is ignored (200) or refused as a 400 OpenAI error "
+    "(as OpenAI does); never a 422, a 5xx or a non-JSON answer.",
     source="OpenAI API reference, Error codes: 400 invalid_request_error ('Unrecognized "
     "request argument supplied'); openai-python sends `extra_body` fields as top-level keys",
     capability="chat",
@@ -246,11 +273,7 @@ async def check_unknown_tolerated(ctx: CheckContext) -> None:
         except (ValueError, AttributeError):
             error = None
         if isinstance(error, dict):
-            raise CheckWarning(
-                "an unknown parameter is refused with 400 (as OpenAI itself does); clients "
-                "that send vendor fields through extra_body will fail",
-                exchange,
-            )
+            return  # OpenAI itself refuses it: "Unrecognized request argument supplied"
     raise CheckFailed(
         f"an unknown parameter got {exchange.status} {exchange.text[:200]!r}; expected 200 "
         "or a 400 OpenAI error object",

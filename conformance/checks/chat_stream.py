@@ -165,20 +165,62 @@ async def check_first_role(ctx: CheckContext) -> None:
     fail_with(role_problems(await judged_stream(ctx, exchange)), exchange)
 
 
+def _finish_key_problems(stream: ChatStream) -> list[str]:
+    """Every choice of every chunk carries the ``finish_reason`` key (null until it ends)."""
+    missing = [
+        (chunk.position, choice.get("index"))
+        for chunk in stream.chunks
+        for choice in chunk.choices
+        if "finish_reason" not in choice
+    ]
+    if not missing:
+        return []
+    position, index = missing[0]
+    return [
+        f"{len(missing)} choice delta(s) lack the finish_reason key (first: chunk {position}, "
+        f"choice {index!r}); the spec requires it, null until the choice ends"
+    ]
+
+
+def _unfinished(stream: ChatStream) -> list[str]:
+    """The headline when the stream ended without any choice finishing."""
+    reasons = [c.get("finish_reason") for chunk in stream.chunks for c in chunk.choices]
+    if any(r is not None for r in reasons) or not reasons:
+        return []
+    end = "reached [DONE]" if stream.done_position is not None else "ended"
+    return [f"the stream {end} with no finish_reason on any choice: clients never learn why"]
+
+
 @check(
     "chat.stream.finish_reason",
     area="chat",
     level="smoke",
     endpoint=CHAT,
     asserts="Each choice gets exactly one non-null `finish_reason` (from the spec's enum), "
-    "and no content after it.",
-    source=f"{CHUNK_SOURCE}.choices.finish_reason (null until the choice ends; enum stop, length, "
-    "tool_calls, content_filter, function_call)",
+    "and no content after it; every choice delta carries the `finish_reason` key (null until "
+    "then). Judged on the usage stream, and above smoke on the plain stream too.",
+    source=f"{CHUNK_SOURCE}.choices (required delta, finish_reason, index); .finish_reason (null "
+    "until the choice ends; enum stop, length, tool_calls, content_filter, function_call)",
     capability="chat",
 )
 async def check_finish_reason(ctx: CheckContext) -> None:
-    exchange = await usage_stream(ctx)
-    fail_with(finish_problems(await judged_stream(ctx, exchange, complete=True)), exchange)
+    exchanges = [await usage_stream(ctx)]
+    if ctx.target.level != "smoke":
+        exchanges.append(await plain_stream(ctx))
+    judged: list[tuple[Exchange, ChatStream]] = []
+    reason = ""
+    for exchange in exchanges:
+        try:
+            judged.append((exchange, await judged_stream(ctx, exchange, complete=True)))
+        except CheckSkipped as skip:
+            reason = skip.reason
+    if not judged:
+        raise CheckSkipped(reason)
+    for exchange, stream in judged:
+        fail_with(
+            [*_unfinished(stream), *finish_problems(stream), *_finish_key_problems(stream)],
+            exchange,
+        )
 
 
 @check(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance.checks.chat import CHAT, basic_body, basic_completion, usage_stream
 from conformance.checks.chat_stream import CHUNK_SOURCE, judged_stream
+from conformance.checks.verdicts import refused_documented
 from conformance.registry import CheckFailed, CheckSkipped, CheckWarning, check
 
 if TYPE_CHECKING:
@@ -88,7 +89,8 @@ async def check_agreement(ctx: CheckContext) -> None:
     level="deep",
     endpoint=CHAT,
     asserts="A stream with `n: 2` carries choices 0 and 1, and choice 1 gets a role delta and "
-    "a finish_reason as choice 0 does (a clean 400 refusing `n` is a warning).",
+    "a finish_reason as choice 0 does (refusing `n` fails, skipped if the profile declares "
+    "`chat.n` unsupported).",
     source=f"{CHUNK_SOURCE}.choices ('Can contain more than one element if n is greater than 1'); "
     "CreateChatCompletionRequest.n",
     capability="chat",
@@ -99,7 +101,7 @@ async def check_stream_n(ctx: CheckContext) -> None:
         "chat.stream.n", lambda: ctx.client.request("POST", CHAT, json=body)
     )
     if exchange.status == 400:
-        raise CheckWarning("the target refuses a streamed n=2 with 400", exchange)
+        refused_documented(ctx, "chat.n", exchange, "a streamed n=2")
     if exchange.status != 200:
         raise CheckFailed(f"a streamed n=2 got {exchange.status} {exchange.text[:200]!r}", exchange)
     stream = await judged_stream(ctx, exchange, complete=True)

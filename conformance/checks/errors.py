@@ -1,8 +1,8 @@
 """Error answers: statuses for bad keys and bad requests, the error object, ``x-request-id``.
 
-Each probe is one shared request; the status checks judge only the status, and
-``errors.envelope.shape`` judges the bodies of all probes this level made, so one broken
-envelope is reported once, with every offending probe named.
+Each probe is one shared request; the status checks here judge only the status, and
+``errors_envelope.py`` judges the bodies of all probes this level made, so one broken envelope
+is reported once, with every offending probe named.
 
 Must not: judge successful answers (other areas do), or expect a status OpenAI does not
 document for the case.
@@ -10,10 +10,12 @@ document for the case.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from conformance.checks.bounds import OutOfRange, out_of_range_values
 from conformance.checks.chat import CHAT, basic_body, basic_completion, usage_stream
 from conformance.registry import CheckFailed, CheckSkipped, CheckWarning, check
 
@@ -21,11 +23,20 @@ if TYPE_CHECKING:
     from conformance.context import CheckContext
     from conformance.exchange import Exchange
 
-__all__ = ["UNKNOWN_MODEL", "envelope_problems"]
+__all__ = [
+    "AUTH_PROBES",
+    "ERROR_SOURCE",
+    "PROBES",
+    "SMOKE_PROBES",
+    "UNKNOWN_MODEL",
+    "envelope_problems",
+    "send_past_probe",
+    "send_probe",
+]
 
 UNKNOWN_MODEL = "parity-no-such-model-7f3a"
 _CODES = "OpenAI API reference, Error codes"
-_ERROR = "OpenAI OpenAPI spec: ErrorResponse / Error (required code, message, param, type)"
+ERROR_SOURCE = "OpenAI OpenAPI spec: ErrorResponse / Error (required code, message, param, type)"
 # OpenAI's images and vision guide documents "up to 50 MB total payload size per request";
 # a body above 50 MiB is past any limit OpenAI documents for a JSON request.
 OVERSIZED_BYTES = 54_000_000
@@ -39,8 +50,12 @@ class _Probe:
     headers: dict[str, str] | None = None
 
 
+def _past(probe: OutOfRange) -> Callable[[str], dict[str, Any]]:
+    return lambda m: basic_body(m, **{"max_completion_tokens": 1, **probe.fields()})
+
+
 _MALFORMED = b'{"model": "x", "messages": [{"role": "user", "content": "hi"'
-_PROBES: dict[str, _Probe] = {
+PROBES: dict[str, _Probe] = {
     "missing_key": _Probe("errors.missing_key", False, basic_body),
     "invalid_key": _Probe(
         "errors.invalid_key",
@@ -55,8 +70,10 @@ _PROBES: dict[str, _Probe] = {
         True,
         lambda m: {"model": m, "messages": "hello", "max_completion_tokens": 8},
     ),
-    "out_of_range": _Probe(
-        "errors.out_of_range", True, lambda m: basic_body(m, temperature=5, max_completion_tokens=8)
+    "missing_model": _Probe(
+        "errors.missing_model",
+        True,
+        lambda m: {k: v for k, v in basic_body(m).items() if k != "model"},
     ),
     "unknown_model": _Probe("errors.unknown_model", True, lambda _m: basic_body(UNKNOWN_MODEL)),
     "stream_unknown_model": _Probe(
@@ -65,12 +82,12 @@ _PROBES: dict[str, _Probe] = {
         lambda _m: basic_body(UNKNOWN_MODEL, stream=True),
     ),
 }
-_SMOKE_PROBES = ("missing_key", "missing_required")
-_AUTH_PROBES = ("missing_key", "invalid_key")
+SMOKE_PROBES = ("missing_key", "missing_required")
+AUTH_PROBES = ("missing_key", "invalid_key")
 
 
-async def _probe(ctx: CheckContext, name: str) -> Exchange:
-    probe = _PROBES[name]
+async def send_probe(ctx: CheckContext, name: str) -> Exchange:
+    probe = PROBES[name]
     model = ctx.model("chat")
 
     async def send() -> Exchange:
@@ -100,7 +117,9 @@ def _status_verdict(exchange: Exchange, expected: int, what: str) -> None:
     if status is None:
         raise CheckFailed(f"{what}: no answer ({exchange.error})", exchange)
     hint = ""
-    if status == 422:
+    if status == 400 and expected == 404:
+        hint = " (openai-python raises BadRequestError, not the NotFoundError clients catch)"
+    elif status == 422:
         hint = " (422 is a framework default; OpenAI answers 400 invalid_request_error)"
     elif status >= 500:
         hint = " (a server error for a client mistake: SDKs retry it pointlessly)"
@@ -144,7 +163,7 @@ def envelope_problems(exchange: Exchange) -> list[str]:
 )
 async def check_missing_key(ctx: CheckContext) -> None:
     _require_key(ctx)
-    _status_verdict(await _probe(ctx, "missing_key"), 401, "no API key")
+    _status_verdict(await send_probe(ctx, "missing_key"), 401, "no API key")
 
 
 @check(
@@ -158,7 +177,7 @@ async def check_missing_key(ctx: CheckContext) -> None:
 )
 async def check_invalid_key(ctx: CheckContext) -> None:
     _require_key(ctx)
-    _status_verdict(await _probe(ctx, "invalid_key"), 401, "an invalid API key")
+    _status_verdict(await send_probe(ctx, "invalid_key"), 401, "an invalid API key")
 
 
 @check(
@@ -171,7 +190,7 @@ async def check_invalid_key(ctx: CheckContext) -> None:
     capability="chat",
 )
 async def check_malformed_json(ctx: CheckContext) -> None:
-    _status_verdict(await _probe(ctx, "malformed_json"), 400, "truncated JSON")
+    _status_verdict(await send_probe(ctx, "malformed_json"), 400, "truncated JSON")
 
 
 @check(
@@ -185,7 +204,7 @@ async def check_malformed_json(ctx: CheckContext) -> None:
     capability="chat",
 )
 async def check_missing_required(ctx: CheckContext) -> None:
-    _status_verdict(await _probe(ctx, "missing_required"), 400, "no messages")
+    _status_verdict(await send_probe(ctx, "missing_required"), 400, "no messages")
 
 
 @check(
@@ -199,7 +218,15 @@ async def check_missing_required(ctx: CheckContext) -> None:
     capability="chat",
 )
 async def check_wrong_type(ctx: CheckContext) -> None:
-    _status_verdict(await _probe(ctx, "wrong_type"), 400, "messages as a string")
+    _status_verdict(await send_probe(ctx, "wrong_type"), 400, "messages as a string")
+
+
+async def send_past_probe(ctx: CheckContext, probe: OutOfRange) -> Exchange:
+    body = _past(probe)(ctx.model("chat"))
+    return await ctx.shared(
+        f"errors.out_of_range.{probe.key}",
+        lambda: ctx.client.request("POST", CHAT, json=body),
+    )
 
 
 @check(
@@ -207,13 +234,56 @@ async def check_wrong_type(ctx: CheckContext) -> None:
     area="errors",
     level="standard",
     endpoint=CHAT,
-    asserts="`temperature: 5` (the spec allows 0 to 2) is refused with 400.",
-    source="OpenAI OpenAPI spec: CreateChatCompletionRequest.temperature (minimum 0, maximum "
-    f"2); {_CODES}: 400 invalid_request_error",
+    asserts="A value just past each documented bound of every numeric chat parameter "
+    "(temperature 0..2, top_p 0..1, presence/frequency_penalty -2..2, n 1..128, top_logprobs "
+    "0..20, max_completion_tokens >= 1, logit_bias values -100..100) is refused with 400.",
+    source="OpenAI OpenAPI spec: CreateChatCompletionRequest (minimum/maximum of each "
+    "parameter; logit_bias 'from -100 to 100'); OpenAI answers integer_below_min_value "
+    f"('Expected a value >= 1') for a zero token cap; {_CODES}: 400 invalid_request_error",
     capability="chat",
 )
 async def check_out_of_range(ctx: CheckContext) -> None:
-    _status_verdict(await _probe(ctx, "out_of_range"), 400, "temperature 5")
+    wrong: list[tuple[str, Exchange]] = []
+    for probe in out_of_range_values():
+        exchange = await send_past_probe(ctx, probe)
+        if exchange.status != 400:
+            what = f"no answer ({exchange.error})" if exchange.status is None else exchange.status
+            wrong.append((f"{probe.parameter}={probe.value!r} ({probe.bound}): {what}", exchange))
+    if wrong:
+        accepted = sum(1 for _, e in wrong if e.status is not None and e.status < 300)
+        raise CheckFailed(
+            f"{len(wrong)} of {len(out_of_range_values())} out-of-range values were not "
+            f"refused with 400 ({accepted} accepted): " + "; ".join(w for w, _ in wrong),
+            wrong[0][1],
+        )
+
+
+@check(
+    "errors.request.missing_model",
+    area="errors",
+    level="standard",
+    endpoint=CHAT,
+    asserts="A request without `model` is refused with 400, unless the profile promises a "
+    "default model (profile.default_model.served judges that one).",
+    source="OpenAI OpenAPI spec: CreateChatCompletionRequest required [model, messages]; "
+    f"{_CODES}: 400 invalid_request_error (missing_required_parameter)",
+    capability="chat",
+)
+async def check_missing_model(ctx: CheckContext) -> None:
+    profile = ctx.target.profile
+    if profile.default_model is not None:
+        raise CheckSkipped(
+            f"profile {profile.name!r} promises the default model {profile.default_model!r}; "
+            "see profile.default_model.served"
+        )
+    exchange = await send_probe(ctx, "missing_model")
+    if exchange.status == 200:
+        raise CheckFailed(
+            f"a request without `model` was served, although profile {profile.name!r} "
+            "promises no default model",
+            exchange,
+        )
+    _status_verdict(exchange, 400, "no model")
 
 
 @check(
@@ -221,17 +291,13 @@ async def check_out_of_range(ctx: CheckContext) -> None:
     area="errors",
     level="standard",
     endpoint=CHAT,
-    asserts="A chat request for a model that does not exist is refused with 404 (400 is a "
-    "warning).",
+    asserts="A chat request for a model that does not exist is refused with 404.",
     source=f"{_CODES}: 404 'The model does not exist or you do not have access to it' "
     "(code model_not_found); openai-python maps 404 to NotFoundError",
     capability="chat",
 )
 async def check_unknown_model(ctx: CheckContext) -> None:
-    exchange = await _probe(ctx, "unknown_model")
-    if exchange.status == 400:
-        raise CheckWarning("an unknown model is refused with 400, not OpenAI's 404", exchange)
-    _status_verdict(exchange, 404, f"model {UNKNOWN_MODEL!r}")
+    _status_verdict(await send_probe(ctx, "unknown_model"), 404, f"model {UNKNOWN_MODEL!r}")
 
 
 @check(
@@ -246,7 +312,7 @@ async def check_unknown_model(ctx: CheckContext) -> None:
     capability="chat",
 )
 async def check_status_before_stream(ctx: CheckContext) -> None:
-    exchange = await _probe(ctx, "stream_unknown_model")
+    exchange = await send_probe(ctx, "stream_unknown_model")
     if exchange.status is not None and 400 <= exchange.status < 500:
         return
     raise CheckFailed(
@@ -271,7 +337,7 @@ async def check_status_before_stream(ctx: CheckContext) -> None:
 async def check_oversized(ctx: CheckContext) -> None:
     # The padding sits in an unknown field, so a target that accepts the body spends nothing.
     body = basic_body(ctx.model("chat"), max_completion_tokens=1)
-    raw = _json_bytes(body)
+    raw = json.dumps(body).encode()
     padding = b"a" * (OVERSIZED_BYTES - len(raw))
     content = raw[:-1] + b', "x_parity_padding": "' + padding + b'"}'
     exchange = await ctx.shared(
@@ -302,46 +368,6 @@ async def check_oversized(ctx: CheckContext) -> None:
     raise CheckFailed(f"a {len(content)}-byte body got {what}{detail}", exchange)
 
 
-def _json_bytes(body: dict[str, Any]) -> bytes:
-    import json
-
-    return json.dumps(body).encode()
-
-
-@check(
-    "errors.envelope.shape",
-    area="errors",
-    level="smoke",
-    endpoint=CHAT,
-    asserts="Error answers are `application/json` OpenAI error objects: `error.message` and "
-    "`error.type` strings, `error.param` and `error.code` present as strings or null.",
-    source=f"{_ERROR}; openai-python reads error.message/type/param/code from the body",
-    capability="chat",
-)
-async def check_envelope_shape(ctx: CheckContext) -> None:
-    names = _SMOKE_PROBES if ctx.target.level == "smoke" else tuple(_PROBES)
-    profile_shape = ctx.target.profile.auth_error_shape
-    judged = 0
-    for name in names:
-        exchange = await _probe(ctx, name)
-        if exchange.status is None or exchange.status < 400:
-            continue  # the status check for this probe reports it
-        judged += 1
-        if name in _AUTH_PROBES and profile_shape is not None:
-            try:
-                exchange.json()
-            except ValueError:
-                raise CheckFailed(
-                    f"probe {name}: the {profile_shape} auth error is not JSON", exchange
-                ) from None
-            continue
-        problems = envelope_problems(exchange)
-        if problems:
-            raise CheckFailed(f"probe {name} ({exchange.status}): {'; '.join(problems)}", exchange)
-    if not judged:
-        raise CheckSkipped("no probe produced an error answer; see the errors.* status checks")
-
-
 @check(
     "errors.headers.request_id",
     area="errors",
@@ -357,7 +383,7 @@ async def check_request_id(ctx: CheckContext) -> None:
     exchanges = {
         "completion": await basic_completion(ctx),
         "stream": await usage_stream(ctx),
-        "error": await _probe(ctx, "missing_required"),
+        "error": await send_probe(ctx, "missing_required"),
     }
     seen = 0
     for what, exchange in exchanges.items():

@@ -65,12 +65,25 @@ def _credits(exchange: Exchange, header: str) -> float:
     return value
 
 
-def _total_tokens(exchange: Exchange) -> int:
-    usage = ok_json(exchange, "chat completion").get("usage")
+def _tokens(exchange: Exchange) -> tuple[int, int]:
+    """``(prompt_tokens, total_tokens)`` of a completion, which must count a non-empty answer."""
+    body = ok_json(exchange, "chat completion")
+    usage = body.get("usage")
+    prompt = usage.get("prompt_tokens") if isinstance(usage, dict) else None
     total = usage.get("total_tokens") if isinstance(usage, dict) else None
-    if not isinstance(total, int) or isinstance(total, bool):
-        raise CheckFailed(f"usage.total_tokens missing: {usage!r:.100}", exchange)
-    return total
+    if type(prompt) is not int or type(total) is not int:
+        raise CheckFailed(f"usage.prompt_tokens/total_tokens missing: {usage!r:.100}", exchange)
+    choices = body.get("choices")
+    first = choices[0] if isinstance(choices, list) and choices else {}
+    message = first.get("message") if isinstance(first, dict) else None
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str) and content.strip() and (prompt <= 0 or total <= prompt):
+        raise CheckFailed(
+            f"usage {usage!r:.100} for the answer {content[:40]!r}: a metered request must "
+            "count its prompt and its non-empty answer",
+            exchange,
+        )
+    return prompt, total
 
 
 @check(
@@ -173,8 +186,11 @@ async def check_profile_credits_header(ctx: CheckContext) -> None:
     area="profile",
     level="standard",
     endpoint=_CHAT,
-    asserts="a request using many more tokens is metered with more credits",
-    source="gateway profile (monday: usage draws down tokens approximating provider cost)",
+    asserts="usage counts what a request used (prompt_tokens > 0, completion_tokens > 0 for a "
+    "non-empty answer, more prompt_tokens for a much longer prompt), and the request using "
+    "more tokens is metered with more credits",
+    source="gateway profile (monday: usage draws down tokens approximating provider cost); "
+    "OpenAI OpenAPI spec: CompletionUsage",
     capability="chat",
 )
 async def check_profile_credits_consistent(ctx: CheckContext) -> None:
@@ -184,7 +200,13 @@ async def check_profile_credits_consistent(ctx: CheckContext) -> None:
     short = await _short_chat(ctx)
     body = {"model": ctx.model("chat"), "messages": _LONG, "max_tokens": 64}
     long = await _chat(ctx, "profile.chat.long", body)
-    short_tokens, long_tokens = _total_tokens(short), _total_tokens(long)
+    (short_prompt, short_tokens), (long_prompt, long_tokens) = _tokens(short), _tokens(long)
+    if long_prompt <= short_prompt:
+        raise CheckFailed(
+            f"a prompt 120 times longer reports {long_prompt} prompt_tokens, the short one "
+            f"{short_prompt}: usage (and so metering) does not count the input",
+            long,
+        )
     if header.lower() not in short.headers or header.lower() not in long.headers:
         raise CheckSkipped(f"no {header} header to compare (profile.credits.header judges that)")
     short_credits, long_credits = _credits(short, header), _credits(long, header)

@@ -10,13 +10,15 @@ with the subprotocols ``realtime`` and ``openai-insecure-api-key.<key>``, and th
 echo ``realtime`` or browsers drop the socket).
 
 One scripted session per run (shared) serves most checks; handshake variants open their own.
+Whether that session opens is ``realtime.handshake.header_auth``'s verdict: the checks reading
+the session skip, naming it, when it did not.
 
 Must not: expect particular text, or keep a socket open past its timeouts.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from conformance.realtime import Step, Transcript, realtime_url, record_session
 from conformance.registry import CheckFailed, CheckSkipped, check
@@ -75,22 +77,28 @@ async def _session(ctx: CheckContext) -> Exchange:
     return await ctx.shared("realtime.session", make)
 
 
-def _opened(exchange: Exchange, how: str) -> Transcript:
+_HEADER_AUTH = "realtime.handshake.header_auth"
+
+
+def _opened(exchange: Exchange, how: str, *, judged_by: str | None = None) -> Transcript:
+    """The session's transcript; a session that did not open fails the check that owns it
+    (``judged_by`` None) and skips the others, naming the owner."""
+
+    def stop(problem: str) -> NoReturn:
+        if judged_by is None:
+            raise CheckFailed(problem, exchange)
+        raise CheckSkipped(f"{problem}; see {judged_by}")
+
     if exchange.status != 101:
-        raise CheckFailed(
-            f"the upgrade with {how} was refused: status {exchange.status} ({exchange.error})",
-            exchange,
-        )
+        stop(f"the upgrade with {how} was refused: status {exchange.status} ({exchange.error})")
     transcript = Transcript.of(exchange)
     events = transcript.received()
     if not events:
-        raise CheckFailed(f"no server event arrived after connecting with {how}", exchange)
+        stop(f"no server event arrived after connecting with {how}")
     first = events[0]
     if not isinstance(first, dict) or first.get("type") != "session.created":
         kind = first.get("type") if isinstance(first, dict) else first
-        raise CheckFailed(
-            f"the first server event must be session.created, got {kind!r:.80}", exchange
-        )
+        stop(f"the first server event must be session.created, got {kind!r:.80}")
     return transcript
 
 
@@ -181,7 +189,7 @@ async def check_realtime_handshake_bad_key_refused(ctx: CheckContext) -> None:
 )
 async def check_realtime_events_envelope(ctx: CheckContext) -> None:
     exchange = await _session(ctx)
-    transcript = _opened(exchange, "an Authorization header")
+    transcript = _opened(exchange, "an Authorization header", judged_by=_HEADER_AUTH)
     for position, event in enumerate(transcript.received()):
         if not isinstance(event, dict):
             raise CheckFailed(
@@ -206,7 +214,9 @@ async def check_realtime_events_envelope(ctx: CheckContext) -> None:
 )
 async def check_realtime_session_updated(ctx: CheckContext) -> None:
     exchange = await _session(ctx)
-    answers = _opened(exchange, "an Authorization header").after("session.update")
+    answers = _opened(exchange, "an Authorization header", judged_by=_HEADER_AUTH).after(
+        "session.update"
+    )
     updated = [e for e in answers if isinstance(e, dict) and e.get("type") == "session.updated"]
     if not updated:
         raise CheckFailed(f"session.update got no session.updated: {_types(answers)[:6]}", exchange)
@@ -226,7 +236,9 @@ async def check_realtime_session_updated(ctx: CheckContext) -> None:
 )
 async def check_realtime_conversation_item_created(ctx: CheckContext) -> None:
     exchange = await _session(ctx)
-    answers = _opened(exchange, "an Authorization header").after("conversation.item.create")
+    answers = _opened(exchange, "an Authorization header", judged_by=_HEADER_AUTH).after(
+        "conversation.item.create"
+    )
     for event in answers:
         if not isinstance(event, dict):
             continue
@@ -255,7 +267,9 @@ async def check_realtime_conversation_item_created(ctx: CheckContext) -> None:
 )
 async def check_realtime_response_text_deltas(ctx: CheckContext) -> None:
     exchange = await _session(ctx)
-    answers = _opened(exchange, "an Authorization header").after("response.create")
+    answers = _opened(exchange, "an Authorization header", judged_by=_HEADER_AUTH).after(
+        "response.create"
+    )
     kinds = _types(answers)
     if "response.text.delta" in kinds:
         raise CheckFailed(
@@ -312,7 +326,7 @@ async def check_realtime_response_text_deltas(ctx: CheckContext) -> None:
 )
 async def check_realtime_errors_invalid_frame(ctx: CheckContext) -> None:
     exchange = await _session(ctx)
-    transcript = _opened(exchange, "an Authorization header")
+    transcript = _opened(exchange, "an Authorization header", judged_by=_HEADER_AUTH)
     answers = transcript.after("this frame is not JSON {")
     kinds = _types(answers)
     if "error" not in kinds:

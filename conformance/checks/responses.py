@@ -5,42 +5,37 @@ Sources: OpenAI's API reference for responses (``Response``, ``ResponseUsage``,
 (``ResponseStreamEvent``: every event has ``type`` and ``sequence_number``; the lifecycle
 response.created -> response.in_progress -> response.output_item.added ->
 response.content_part.added -> response.output_text.delta* -> response.output_text.done ->
-response.content_part.done -> response.output_item.done -> response.completed). OpenAI frames
-each event as ``event: <type>`` plus ``data:``; it sends no ``[DONE]`` (the official SDK
-ignores one, so its presence is only a warning).
+response.content_part.done -> response.output_item.done -> response.completed). The stream's
+rules are ``responses_stream.py``'s; this module judges the response object both share.
 
 Must not: expect particular text (any correct model says something else).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from conformance.checks.verdicts import ok_json, require_ok
-from conformance.registry import CheckFailed, CheckWarning, check
-from conformance.sse import decode_stream
+from conformance.checks.verdicts import ok_json
+from conformance.registry import CheckFailed, check
 
 if TYPE_CHECKING:
     from conformance.context import CheckContext
     from conformance.exchange import Exchange
 
-__all__: list[str] = []
+__all__ = [
+    "ENDPOINT",
+    "create_response",
+    "judge_response",
+    "judge_usage",
+    "message_text",
+]
 
-_ENDPOINT = "POST /responses"
+ENDPOINT = "POST /responses"
 _INPUT = "Say hello in five words."
-_TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 _EARLIEST = 1_577_836_800
 
 
-@dataclass(frozen=True, slots=True)
-class _Event:
-    name: str  # the SSE `event:` field ("message" when absent)
-    payload: dict[str, Any]
-
-
-async def _create(ctx: CheckContext, *, stream: bool) -> Exchange:
+async def create_response(ctx: CheckContext, *, stream: bool) -> Exchange:
     body: dict[str, Any] = {"model": ctx.model("responses"), "input": _INPUT}
     if stream:
         body["stream"] = True
@@ -48,34 +43,7 @@ async def _create(ctx: CheckContext, *, stream: bool) -> Exchange:
     return await ctx.shared(key, lambda: ctx.client.request("POST", "/responses", json=body))
 
 
-async def _events(ctx: CheckContext) -> tuple[Exchange, list[_Event], bool]:
-    """The stream's JSON events and whether a ``[DONE]`` sentinel was seen."""
-    exchange = await _create(ctx, stream=True)
-    require_ok(exchange, "streamed response")
-    if exchange.content_type != "text/event-stream":
-        raise CheckFailed(
-            f"stream: true must answer text/event-stream, got {exchange.content_type!r}", exchange
-        )
-    events: list[_Event] = []
-    done = False
-    for timed in decode_stream(exchange).events:
-        data = timed.event.data
-        if data.strip() == "[DONE]":
-            done = True
-            continue
-        try:
-            payload = json.loads(data)
-        except ValueError:
-            raise CheckFailed(f"an event's data is not JSON: {data[:120]!r}", exchange) from None
-        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-            raise CheckFailed(f"an event lacks a string `type`: {data[:120]!r}", exchange)
-        events.append(_Event(timed.event.event, payload))
-    if not events:
-        raise CheckFailed("the stream holds no events", exchange)
-    return exchange, events, done
-
-
-def _message_text(response: dict[str, Any]) -> str | None:
+def message_text(response: dict[str, Any]) -> str | None:
     """The text of the response's assistant message items (None when there is none)."""
     texts: list[str] = []
     found = False
@@ -90,7 +58,7 @@ def _message_text(response: dict[str, Any]) -> str | None:
     return "".join(texts) if found else None
 
 
-def _judge_response(response: Any, what: str, exchange: Exchange) -> None:
+def judge_response(response: Any, what: str, exchange: Exchange) -> None:
     if not isinstance(response, dict):
         raise CheckFailed(f"{what} must be an object, got {type(response).__name__}", exchange)
     if response.get("object") != "response":
@@ -117,13 +85,13 @@ def _judge_response(response: Any, what: str, exchange: Exchange) -> None:
                 f"{item.get('role')!r}",
                 exchange,
             )
-    if _message_text(response) is None:
+    if message_text(response) is None:
         raise CheckFailed(
             f"{what}: `output` holds no message item with an output_text content part", exchange
         )
 
 
-def _judge_usage(usage: Any, what: str, exchange: Exchange) -> None:
+def judge_usage(usage: Any, what: str, exchange: Exchange) -> None:
     if not isinstance(usage, dict):
         raise CheckFailed(f"{what}: `usage` must be an object, got {usage!r}", exchange)
     values: dict[str, int] = {}
@@ -146,246 +114,26 @@ def _judge_usage(usage: Any, what: str, exchange: Exchange) -> None:
     "responses.response.shape",
     area="responses",
     level="smoke",
-    endpoint=_ENDPOINT,
+    endpoint=ENDPOINT,
     asserts="a response is object 'response' with id, created_at in seconds, status "
     "completed, and an assistant message item holding output_text content",
     source="OpenAI API reference: Response, ResponseOutputMessage, ResponseOutputText",
     capability="responses",
 )
 async def check_responses_response_shape(ctx: CheckContext) -> None:
-    exchange = await _create(ctx, stream=False)
-    _judge_response(ok_json(exchange, "response"), "the response", exchange)
+    exchange = await create_response(ctx, stream=False)
+    judge_response(ok_json(exchange, "response"), "the response", exchange)
 
 
 @check(
     "responses.response.usage",
     area="responses",
     level="standard",
-    endpoint=_ENDPOINT,
+    endpoint=ENDPOINT,
     asserts="usage has integer input_tokens, output_tokens and total_tokens = input + output",
     source="OpenAI API reference: ResponseUsage",
     capability="responses",
 )
 async def check_responses_response_usage(ctx: CheckContext) -> None:
-    exchange = await _create(ctx, stream=False)
-    _judge_usage(ok_json(exchange, "response").get("usage"), "the response", exchange)
-
-
-@check(
-    "responses.stream.event_names",
-    area="responses",
-    level="standard",
-    endpoint=_ENDPOINT,
-    asserts="every streamed event carries an `event:` line equal to its payload's `type`",
-    source="OpenAI API reference: streaming responses (event: <type> framing)",
-    capability="responses",
-)
-async def check_responses_stream_event_names(ctx: CheckContext) -> None:
-    exchange, events, _ = await _events(ctx)
-    for position, event in enumerate(events):
-        if event.name != event.payload["type"]:
-            raise CheckFailed(
-                f"event {position}: `event: {event.name}` does not match type "
-                f"{event.payload['type']!r}",
-                exchange,
-            )
-
-
-@check(
-    "responses.stream.sequence_numbers",
-    area="responses",
-    level="standard",
-    endpoint=_ENDPOINT,
-    asserts="every event has an integer sequence_number, starting at 0 and strictly increasing",
-    source="OpenAI API reference: ResponseStreamEvent (sequence_number required on every event)",
-    capability="responses",
-)
-async def check_responses_stream_sequence_numbers(ctx: CheckContext) -> None:
-    exchange, events, _ = await _events(ctx)
-    previous = -1
-    for position, event in enumerate(events):
-        number = event.payload.get("sequence_number")
-        if not isinstance(number, int) or isinstance(number, bool):
-            raise CheckFailed(
-                f"event {position} ({event.payload['type']}) lacks an integer sequence_number, "
-                f"got {number!r}",
-                exchange,
-            )
-        if position == 0 and number != 0:
-            raise CheckFailed(f"the first sequence_number must be 0, got {number}", exchange)
-        if number <= previous:
-            raise CheckFailed(
-                f"sequence_number {number} at event {position} does not increase (after "
-                f"{previous})",
-                exchange,
-            )
-        previous = number
-
-
-@check(
-    "responses.stream.event_order",
-    area="responses",
-    level="smoke",
-    endpoint=_ENDPOINT,
-    asserts="created first, then in_progress, each output item added before its content part, "
-    "deltas between content_part.added and output_text.done, parts and items closed, and a "
-    "terminal response.completed last",
-    source="OpenAI API reference: streaming responses (event lifecycle)",
-    capability="responses",
-)
-async def check_responses_stream_event_order(ctx: CheckContext) -> None:
-    exchange, events, _ = await _events(ctx)
-    types = [e.payload["type"] for e in events]
-    if types[0] != "response.created":
-        raise CheckFailed(f"the first event must be response.created, got {types[0]!r}", exchange)
-    if types[-1] not in _TERMINAL:
-        raise CheckFailed(
-            f"the last event must be one of {list(_TERMINAL)}, got {types[-1]!r}", exchange
-        )
-    terminal = [t for t in types if t in _TERMINAL]
-    if len(terminal) != 1:
-        raise CheckFailed(f"exactly one terminal event expected, got {terminal}", exchange)
-    if "response.in_progress" in types and types.index("response.in_progress") != 1:
-        raise CheckFailed("response.in_progress must follow response.created directly", exchange)
-    items: dict[str, str] = {}  # item id -> "open" | "closed"
-    parts: dict[tuple[str, int], str] = {}  # (item id, content index) -> state
-    for position, event in enumerate(events):
-        kind, payload = event.payload["type"], event.payload
-        where = f"event {position} ({kind})"
-        if kind in ("response.output_item.added", "response.output_item.done"):
-            item = payload.get("item")
-            item_id = item.get("id") if isinstance(item, dict) else None
-            if not isinstance(item_id, str):
-                raise CheckFailed(f"{where}: `item.id` must be a string", exchange)
-            expected = None if kind.endswith("added") else "open"
-            if items.get(item_id) != expected:
-                raise CheckFailed(
-                    f"{where}: item {item_id!r} is {items.get(item_id) or 'not added'}", exchange
-                )
-            if kind.endswith("done") and any(
-                state != "closed" for (owner, _), state in parts.items() if owner == item_id
-            ):
-                raise CheckFailed(f"{where}: a content part of {item_id!r} is still open", exchange)
-            items[item_id] = "open" if kind.endswith("added") else "closed"
-            continue
-        if kind.startswith(("response.content_part.", "response.output_text.")):
-            key = (payload.get("item_id"), payload.get("content_index"))
-            if not isinstance(key[1], int) or isinstance(key[1], bool):
-                raise CheckFailed(
-                    f"{where}: `content_index` must be an integer, got {key[1]!r}", exchange
-                )
-            if items.get(str(key[0])) != "open":
-                raise CheckFailed(f"{where}: item {key[0]!r} is not open", exchange)
-            state = parts.get((str(key[0]), key[1]))
-            wanted = {
-                "response.content_part.added": None,
-                "response.output_text.delta": "open",
-                "response.output_text.done": "open",
-                "response.content_part.done": "text_done",
-            }.get(kind, "open")
-            if state != wanted:
-                raise CheckFailed(
-                    f"{where}: content part {key!r} is {state or 'not added'} here", exchange
-                )
-            parts[(str(key[0]), key[1])] = {
-                "response.content_part.added": "open",
-                "response.output_text.done": "text_done",
-                "response.content_part.done": "closed",
-            }.get(kind, state or "open")
-    if not parts:
-        raise CheckFailed("the stream holds no content_part.added / output_text events", exchange)
-    unclosed = [i for i, state in items.items() if state != "closed"]
-    if unclosed:
-        raise CheckFailed(f"output items never closed with output_item.done: {unclosed}", exchange)
-
-
-@check(
-    "responses.stream.text_concat",
-    area="responses",
-    level="standard",
-    endpoint=_ENDPOINT,
-    asserts="the output_text.delta fragments concatenate to the output_text.done text, which "
-    "is the text of the final response",
-    source="OpenAI API reference: ResponseTextDeltaEvent, ResponseTextDoneEvent",
-    capability="responses",
-)
-async def check_responses_stream_text_concat(ctx: CheckContext) -> None:
-    exchange, events, _ = await _events(ctx)
-    deltas: dict[tuple[Any, Any], str] = {}
-    done: dict[tuple[Any, Any], Any] = {}
-    final: Any = None
-    for event in events:
-        payload = event.payload
-        key = (payload.get("item_id"), payload.get("content_index"))
-        if payload["type"] == "response.output_text.delta":
-            if not isinstance(payload.get("delta"), str):
-                raise CheckFailed(
-                    f"a delta must be a string, got {payload.get('delta')!r}", exchange
-                )
-            deltas[key] = deltas.get(key, "") + payload["delta"]
-        elif payload["type"] == "response.output_text.done":
-            done[key] = payload.get("text")
-        elif payload["type"] in _TERMINAL:
-            final = payload.get("response")
-    if not done:
-        raise CheckFailed("the stream holds no response.output_text.done event", exchange)
-    for key, text in done.items():
-        if deltas.get(key, "") != text:
-            raise CheckFailed(
-                f"deltas of {key!r} join to {deltas.get(key, '')!r:.80}, output_text.done says "
-                f"{text!r:.80}",
-                exchange,
-            )
-    if isinstance(final, dict) and _message_text(final) != "".join(map(str, done.values())):
-        raise CheckFailed(
-            f"the final response's text {_message_text(final)!r:.80} differs from the streamed "
-            "text",
-            exchange,
-        )
-
-
-@check(
-    "responses.stream.completed_response",
-    area="responses",
-    level="standard",
-    endpoint=_ENDPOINT,
-    asserts="response.created carries an in-progress response and response.completed the full "
-    "response: status completed, output with the message, usage",
-    source="OpenAI API reference: ResponseCreatedEvent, ResponseCompletedEvent",
-    capability="responses",
-)
-async def check_responses_stream_completed_response(ctx: CheckContext) -> None:
-    exchange, events, _ = await _events(ctx)
-    first = events[0].payload.get("response")
-    if not isinstance(first, dict) or first.get("object") != "response":
-        raise CheckFailed("response.created must carry the response object", exchange)
-    final = [e.payload for e in events if e.payload["type"] == "response.completed"]
-    if not final:
-        raise CheckFailed("the stream holds no response.completed event", exchange)
-    response: dict[str, Any] = final[-1].get("response") or {}
-    _judge_response(final[-1].get("response"), "response.completed.response", exchange)
-    _judge_usage(response.get("usage"), "response.completed.response", exchange)
-    if response.get("id") != first.get("id"):
-        raise CheckFailed(
-            f"response.completed is for {response.get('id')!r}, response.created for "
-            f"{first.get('id')!r}",
-            exchange,
-        )
-
-
-@check(
-    "responses.stream.no_done_sentinel",
-    area="responses",
-    level="standard",
-    endpoint=_ENDPOINT,
-    asserts="a Responses stream ends with its terminal event; a chat-style `data: [DONE]` is a "
-    "warning (the official SDK ignores it)",
-    source="OpenAI API reference: streaming responses (no [DONE] sentinel)",
-    capability="responses",
-)
-async def check_responses_stream_no_done_sentinel(ctx: CheckContext) -> None:
-    exchange, _, done = await _events(ctx)
-    if done:
-        raise CheckWarning(
-            "the Responses stream sends `data: [DONE]`, which OpenAI does not", exchange
-        )
+    exchange = await create_response(ctx, stream=False)
+    judge_usage(ok_json(exchange, "response").get("usage"), "the response", exchange)

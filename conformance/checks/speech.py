@@ -6,8 +6,9 @@ aac in ADTS, pcm as raw 24 kHz 16-bit little-endian samples). The spec declares 
 ``application/octet-stream``; OpenAI itself sends the format's own media type. Either is
 accepted; a media type naming another format is not.
 
-A target that does not offer a format may refuse it with a 4xx error object: that is a warning
-(not what OpenAI does), never a 200 with other bytes.
+Every format is documented, so refusing one breaks OpenAI's clients: failed, unless the run's
+profile declares it unsupported (``unsupported: [speech.format.opus]``), then skipped. Never a
+200 with other bytes.
 
 Must not: judge what the audio says.
 """
@@ -16,9 +17,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from conformance.checks.verdicts import excerpt, refusal_problem, require_refusal
+from conformance.checks.verdicts import (
+    excerpt,
+    refusal_problem,
+    refused_documented,
+    require_refusal,
+)
 from conformance.media import AUDIO_FORMATS, AUDIO_MEDIA_TYPES, AudioFormat, audio_problem
-from conformance.registry import CheckFailed, CheckWarning, check
+from conformance.registry import CheckFailed, check
 
 if TYPE_CHECKING:
     from conformance.context import CheckContext
@@ -37,14 +43,14 @@ async def _speak(ctx: CheckContext, **fields: Any) -> Exchange:
     return await ctx.client.request("POST", "/audio/speech", json=body)
 
 
-def _judge_format(fmt: AudioFormat, exchange: Exchange) -> None:
+def _judge_format(ctx: CheckContext, fmt: AudioFormat, exchange: Exchange) -> None:
     if exchange.status is not None and 400 <= exchange.status < 500:
         problem = refusal_problem(exchange)
         if problem is not None:
             raise CheckFailed(
                 f"response_format {fmt} refused, but not cleanly: {problem}", exchange
             )
-        raise CheckWarning(f"response_format {fmt} is not offered (refused cleanly)", exchange)
+        refused_documented(ctx, f"speech.format.{fmt}", exchange, f"response_format {fmt}")
     if exchange.status != 200:
         raise CheckFailed(
             f"response_format {fmt}: expected 200, got {exchange.status}: {excerpt(exchange)}",
@@ -65,7 +71,7 @@ def _judge_format(fmt: AudioFormat, exchange: Exchange) -> None:
 
 def _format_check(fmt: AudioFormat) -> CheckFunc:
     async def check_speech_format(ctx: CheckContext) -> None:
-        _judge_format(fmt, await _speak(ctx, response_format=fmt))
+        _judge_format(ctx, fmt, await _speak(ctx, response_format=fmt))
 
     check_speech_format.__name__ = f"check_speech_format_{fmt}"
     return check_speech_format
@@ -87,7 +93,8 @@ for _fmt in AUDIO_FORMATS:
         level="smoke" if _fmt == "mp3" else "standard",
         endpoint=_ENDPOINT,
         asserts=f"response_format {_fmt} answers {_MAGIC[_fmt]} with a matching media type "
-        "(or application/octet-stream); a clean 4xx refusal is a warning",
+        "(or application/octet-stream); refusing the documented format fails (skipped if the "
+        "profile declares it unsupported)",
         source="OpenAI API reference: CreateSpeechRequest.response_format; text-to-speech guide",
         capability="speech",
     )(_format_check(_fmt))

@@ -10,6 +10,10 @@ array fields with brackets (``timestamp_granularities[]=word``). Subtitle syntax
 The upload is a real one-second WAV tone made here; a correct model may transcribe it as
 nothing, so no check expects words in the text.
 
+Every ``response_format`` is documented, so refusing one fails, except where the spec itself
+documents the model as not offering it (``gpt-4o-transcribe`` and ``gpt-4o-mini-transcribe``
+answer only ``json``) or the profile declares it unsupported: then the check is skipped.
+
 Must not: expect particular text.
 """
 
@@ -22,11 +26,12 @@ from conformance.checks.verdicts import (
     excerpt,
     ok_json,
     refusal_problem,
+    refused_documented,
     require_ok,
     require_refusal,
 )
 from conformance.media import wav_tone
-from conformance.registry import CheckFailed, CheckWarning, check
+from conformance.registry import CheckFailed, CheckSkipped, check
 
 if TYPE_CHECKING:
     from conformance.context import CheckContext
@@ -39,6 +44,14 @@ _SRT_TIME = re.compile(r"^(\d{2,}):(\d{2}):(\d{2}),(\d{3}) --> (\d{2,}):(\d{2}):
 _VTT_STAMP = r"(?:(\d{2,}):)?(\d{2}):(\d{2})\.(\d{3})"
 _VTT_TIME = re.compile(rf"^{_VTT_STAMP} --> {_VTT_STAMP}(?:[ \t].*)?$")
 _SEGMENT_FIELDS = ("id", "seek", "start", "end", "text", "tokens", "temperature")
+# CreateTranscriptionRequest.response_format: "For gpt-4o-transcribe and gpt-4o-mini-transcribe,
+# the only supported format is json. For gpt-4o-transcribe-diarize, the supported formats are
+# json, text, and diarized_json." Longest prefix first (dated snapshots share the prefix).
+_MODEL_FORMATS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("gpt-4o-transcribe-diarize", frozenset({"json", "text", "diarized_json"})),
+    ("gpt-4o-mini-transcribe", frozenset({"json"})),
+    ("gpt-4o-transcribe", frozenset({"json"})),
+)
 
 
 async def _transcribe(ctx: CheckContext, key: str, **fields: Any) -> Exchange:
@@ -51,19 +64,32 @@ async def _transcribe(ctx: CheckContext, key: str, **fields: Any) -> Exchange:
     return await ctx.shared(key, make)
 
 
-def _offered(exchange: Exchange, fmt: str) -> None:
-    """A clean 4xx refusal of ``fmt`` is a warning: OpenAI's gpt-4o-transcribe models accept
-    only ``json`` (speech-to-text guide); anything else but a 200 is judged by the caller."""
-    if refusal_problem(exchange) is None:  # a 4xx with an error object
-        raise CheckWarning(
-            f"response_format {fmt} is refused by this model (OpenAI's gpt-4o-transcribe "
-            "models accept only json)",
-            exchange,
+def _documented_formats(model: str) -> frozenset[str] | None:
+    """The formats the spec documents for ``model`` (None: every format)."""
+    name = model.rsplit("/", 1)[-1]
+    for prefix, formats in _MODEL_FORMATS:
+        if name.startswith(prefix):
+            return formats
+    return None
+
+
+def _offered(ctx: CheckContext, exchange: Exchange, fmt: str) -> None:
+    """A clean 4xx refusal of ``fmt``: skipped where the spec documents the model without it,
+    else the verdict on a refused documented format; any other non-200 is the caller's."""
+    if refusal_problem(exchange) is not None:  # not a 4xx with an error object
+        return
+    model = ctx.model("transcription")
+    formats = _documented_formats(model)
+    if formats is not None and fmt not in formats:
+        raise CheckSkipped(
+            f"response_format {fmt} was refused and the spec documents {model!r} with "
+            f"{sorted(formats)} only (CreateTranscriptionRequest.response_format)"
         )
+    refused_documented(ctx, f"transcriptions.format.{fmt}", exchange, f"response_format {fmt}")
 
 
-def _plain(exchange: Exchange, fmt: str) -> str:
-    _offered(exchange, fmt)
+def _plain(ctx: CheckContext, exchange: Exchange, fmt: str) -> str:
+    _offered(ctx, exchange, fmt)
     require_ok(exchange, f"response_format {fmt}")
     if exchange.content_type in ("application/json", "text/event-stream"):
         raise CheckFailed(
@@ -97,7 +123,8 @@ def _judge_cues(times: list[tuple[float, float]], fmt: str, exchange: Exchange) 
             )
         previous = start
     if not times:
-        raise CheckWarning(f"the {fmt} answer holds no cues (silent audio?)", exchange)
+        # A correct model may hear nothing in the tone: no cue to judge.
+        raise CheckSkipped(f"the {fmt} answer holds no cues (silent audio?): nothing to judge")
 
 
 @check(
@@ -128,7 +155,7 @@ async def check_transcriptions_json_shape(ctx: CheckContext) -> None:
 )
 async def check_transcriptions_text_plain(ctx: CheckContext) -> None:
     exchange = await _transcribe(ctx, "transcriptions.text", response_format="text")
-    text = _plain(exchange, "text")
+    text = _plain(ctx, exchange, "text")
     if text.lstrip().startswith("{") and '"text"' in text:
         raise CheckFailed(
             f"response_format text answered a JSON object: {excerpt(exchange)}", exchange
@@ -151,7 +178,7 @@ async def check_transcriptions_text_plain(ctx: CheckContext) -> None:
 )
 async def check_transcriptions_srt_cues(ctx: CheckContext) -> None:
     exchange = await _transcribe(ctx, "transcriptions.srt", response_format="srt")
-    text = _plain(exchange, "srt").strip()
+    text = _plain(ctx, exchange, "srt").strip()
     times: list[tuple[float, float]] = []
     for number, block in enumerate(filter(None, re.split(r"\n\s*\n", text)), 1):
         lines = block.strip().split("\n")
@@ -182,7 +209,7 @@ async def check_transcriptions_srt_cues(ctx: CheckContext) -> None:
 )
 async def check_transcriptions_vtt_cues(ctx: CheckContext) -> None:
     exchange = await _transcribe(ctx, "transcriptions.vtt", response_format="vtt")
-    text = _plain(exchange, "vtt").lstrip("\ufeff")
+    text = _plain(ctx, exchange, "vtt").lstrip("\ufeff")
     blocks = [b for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
     if not blocks or not re.match(r"^WEBVTT(?:[ \t].*)?$", blocks[0].split("\n")[0]):
         raise CheckFailed(f"a WebVTT file must start with 'WEBVTT': {excerpt(exchange)}", exchange)
@@ -236,7 +263,7 @@ def _judge_spans(items: Any, name: str, fields: tuple[str, ...], exchange: Excha
 )
 async def check_transcriptions_verbose_json_shape(ctx: CheckContext) -> None:
     exchange = await _transcribe(ctx, "transcriptions.verbose", response_format="verbose_json")
-    _offered(exchange, "verbose_json")
+    _offered(ctx, exchange, "verbose_json")
     body = ok_json(exchange, "verbose_json transcription")
     if body.get("task", "transcribe") != "transcribe":
         raise CheckFailed(f"`task` must be 'transcribe', got {body.get('task')!r}", exchange)
@@ -268,7 +295,7 @@ async def check_transcriptions_verbose_json_words(ctx: CheckContext) -> None:
         response_format="verbose_json",
         **{"timestamp_granularities[]": ["word", "segment"]},
     )
-    _offered(exchange, "verbose_json")
+    _offered(ctx, exchange, "verbose_json")
     body = ok_json(exchange, "verbose_json with word timestamps")
     if "words" not in body:
         raise CheckFailed(

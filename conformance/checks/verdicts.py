@@ -1,4 +1,5 @@
-"""Shared judgements for the breadth checks: a successful JSON answer, and a clean refusal.
+"""Shared judgements for the checks: a successful JSON answer, a clean refusal, and the
+verdict on a refused documented feature.
 
 OpenAI answers a request it cannot serve with a 4xx status and the error object
 ``{"error": {"message": ..., "type": ..., "param": ..., "code": ...}}`` (the spec's
@@ -6,19 +7,31 @@ OpenAI answers a request it cannot serve with a 4xx status and the error object
 here a refusal only has to be a 4xx JSON body with an ``error`` mapping carrying a message,
 which is what the official SDK needs to raise a readable ``APIStatusError``.
 
+Refusing a feature OpenAI documents (a speech format, ``n``, a video's content) breaks the
+clients of OpenAI's API, so it is ``failed``; a profile that declares the feature unsupported
+(``Profile.unsupported``) turns it into ``skipped``, citing that declaration.
+
 Must not: send requests (checks do), or register checks.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from conformance.registry import CheckFailed
+from conformance.registry import CheckFailed, CheckSkipped
 
 if TYPE_CHECKING:
+    from conformance.context import CheckContext
     from conformance.exchange import Exchange
 
-__all__ = ["excerpt", "ok_json", "refusal_problem", "require_ok", "require_refusal"]
+__all__ = [
+    "excerpt",
+    "ok_json",
+    "refusal_problem",
+    "refused_documented",
+    "require_ok",
+    "require_refusal",
+]
 
 
 def excerpt(exchange: Exchange, limit: int = 200) -> str:
@@ -84,3 +97,19 @@ def require_refusal(
         )
     error: dict[str, Any] = exchange.json()["error"]
     return error
+
+
+def refused_documented(ctx: CheckContext, feature: str, exchange: Exchange, what: str) -> NoReturn:
+    """``what`` (a documented feature named ``feature`` in ``Profile.unsupported``'s vocabulary)
+    was refused: skipped if the run's profile declares it unsupported, failed otherwise."""
+    profile = ctx.target.profile
+    if feature in profile.unsupported:
+        raise CheckSkipped(
+            f"{what} was refused ({exchange.status}) and profile {profile.name!r} declares it "
+            f"unsupported (unsupported: [{feature}])"
+        )
+    raise CheckFailed(
+        f"{what} was refused ({exchange.status}: {excerpt(exchange, 120)}); OpenAI documents "
+        f"it, so its clients break (a profile may declare {feature!r} unsupported)",
+        exchange,
+    )

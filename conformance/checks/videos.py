@@ -2,12 +2,13 @@
 
 Sources: OpenAI's API reference for videos (``POST /videos`` -> ``VideoResource``,
 ``GET /videos/{video_id}``, ``GET /videos/{video_id}/content`` answering ``video/mp4``;
-``VideoStatus``: queued, in_progress, completed, failed). The official SDK uses these paths.
-A target serving jobs only at ``POST /videos/generations`` gets a warning, since the SDK
-cannot reach it.
+``VideoStatus``: queued, in_progress, completed, failed). The official SDK uses these paths, so
+a target serving jobs only at ``POST /videos/generations`` fails (the SDK cannot reach it), and
+refusing a completed job's content fails unless the profile declares ``videos.content``
+unsupported.
 
 Polling is bounded (at most :data:`_MAX_POLLS` retrievals within :data:`_DEADLINE_S` seconds);
-a job still running at the end is a warning, not a failure.
+a job still running at the end leaves nothing to judge: skipped, with how far it got.
 
 Must not: wait unboundedly, or judge the video's picture.
 """
@@ -20,9 +21,15 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from conformance.checks.verdicts import excerpt, ok_json, refusal_problem, require_refusal
+from conformance.checks.verdicts import (
+    excerpt,
+    ok_json,
+    refusal_problem,
+    refused_documented,
+    require_refusal,
+)
 from conformance.media import is_mp4
-from conformance.registry import CheckFailed, CheckWarning, check
+from conformance.registry import CheckFailed, CheckSkipped, check
 
 if TYPE_CHECKING:
     from conformance.context import CheckContext
@@ -133,9 +140,9 @@ async def check_videos_job_create(ctx: CheckContext) -> None:
     exchange = await _create(ctx)
     _job(exchange, "create video job")
     if exchange.url.rstrip("/").endswith("/videos/generations"):
-        raise CheckWarning(
+        raise CheckFailed(
             "video jobs are created at POST /videos/generations, not POST /videos "
-            "(the path of OpenAI's API and SDK)",
+            "(the path of OpenAI's API and SDK, which cannot reach this one)",
             exchange,
         )
 
@@ -167,10 +174,9 @@ async def check_videos_job_progression(ctx: CheckContext) -> None:
     if status == "failed":
         raise CheckFailed(f"the video job failed: {excerpt(final)}", evidence=final)
     if status != "completed":
-        raise CheckWarning(
+        raise CheckSkipped(
             f"the job was still {status!r} after {len(history)} retrievals "
-            f"({_DEADLINE_S:.0f} s); progression so far is valid",
-            evidence=final,
+            f"({_DEADLINE_S:.0f} s): its end could not be judged; progression so far is valid"
         )
 
 
@@ -187,13 +193,13 @@ async def check_videos_content_download(ctx: CheckContext) -> None:
     final = await _final(ctx)
     job = _job(final, "retrieve video job")
     if job["status"] != "completed":
-        raise CheckWarning(f"the job is {job['status']!r}, so there is no content to download")
+        raise CheckSkipped(f"the job is {job['status']!r}, so there is no content to download")
     exchange = await ctx.client.request("GET", _path(job["id"], "/content"))
     if exchange.status is not None and 400 <= exchange.status < 500:
         problem = refusal_problem(exchange)
         if problem is not None:
             raise CheckFailed(f"content refused, but not cleanly: {problem}", exchange)
-        raise CheckWarning("the completed job's content is refused (not offered)", exchange)
+        refused_documented(ctx, "videos.content", exchange, "the completed job's content")
     if exchange.status != 200:
         raise CheckFailed(f"content download answered {exchange.status}", exchange)
     if exchange.content_type not in ("video/mp4", "application/octet-stream"):

@@ -1,6 +1,12 @@
-"""HTTP endpoints: parse the request, hand it to the gateway, render JSON, bytes or SSE.
+"""HTTP endpoints: read the request into a ``Job``, hand it to ``Gateway.serve``, render the
+answer as JSON, bytes, server-sent events (``sse``) or Realtime events (``realtime``).
 
-Must not: hold business rules (routing, fallback, billing live in ``gateway.py``).
+``chat`` (chat completions, Responses), ``media`` (embeddings, images, audio, video), ``models``
+(the listings), ``admin`` (the admin API over the controls' store), ``http`` (body reading and
+JSON responses shared by them).
+
+Must not: hold business rules (routing, fallback, billing live in ``gateway/`` and
+``controls/``).
 """
 
 from __future__ import annotations

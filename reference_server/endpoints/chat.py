@@ -1,149 +1,88 @@
 """``POST /v1/chat/completions`` (JSON and SSE) and ``POST /v1/responses`` (JSON and SSE).
 
-Must not: hold routing or billing rules (``gateway.py``), or encode stream frames (``relay.py``).
+Each endpoint reads its request into a :class:`~reference_server.gateway.flow.Job`, hands it
+to ``Gateway.serve``, and renders what comes back: the JSON answer, or the relayed stream as
+server-sent events (``sse``).
+
+Must not: hold routing or billing rules (``gateway/``).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable
-
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reference_server.catalog import ABSENT, resolve
-from reference_server.config import ModelEntry
-from reference_server.controls import Ticket
-from reference_server.endpoints.http import (
-    gateway_of,
-    json_response,
-    read_json,
-    request_id,
-    sse_headers,
-)
+from reference_server.endpoints.http import gateway_of, json_response, read_json, request_id
+from reference_server.endpoints.sse import RelayResponse, chat_events, responses_events
 from reference_server.errors import GatewayError
-from reference_server.gateway import Gateway, OpenStream
-from reference_server.providers.base import Call
-from reference_server.providers.chat_synthesis import prompt_extras
-from reference_server.providers.responses_synthesis import input_messages
-from reference_server.providers.text import message_tokens
-from reference_server.relay import RelayResponse, chat_sse, responses_sse
-from reference_server.validation import validate_chat, validate_responses
+from reference_server.gateway.aliases import ABSENT
+from reference_server.gateway.flow import Answer, Gateway, Job
+from reference_server.gateway.relay import Relay
+from reference_server.tokens import chat_prompt_tokens, responses_prompt_tokens
+from reference_server.validation.chat import validate_chat, validate_responses
 
 __all__ = ["chat_completions", "responses_create", "responses_retrieve"]
 
 
 async def chat_completions(request: Request) -> Response:
     gateway = gateway_of(request)
-    principal = await gateway.authenticate(request.headers.get("authorization"))
-    body = await read_json(request)
-    validate_chat(body)
-    entry = resolve(gateway.settings, body.get("model", ABSENT), "chat")
-    asked = body.get("model") or entry.name
-    streaming = bool(body.get("stream"))
-    prompt_tokens = message_tokens(body["messages"], prompt_extras(body))
-    limit = body.get("max_completion_tokens", body.get("max_tokens"))
-    rid = request_id(request)
-    ticket = await gateway.admit(
-        principal,
-        request_id=rid,
-        endpoint="chat",
-        asked=asked,
-        entry=entry,
-        input_tokens=prompt_tokens,
-        max_output_tokens=limit,
-        streaming=streaming,
-    )
-    call = Call("chat", entry.name, body, None, rid, prompt_tokens)
-    rename = asked if gateway.settings.server.response_model == "asked" else None
-    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    include_usage = False
 
-    def frames(stream: OpenStream) -> AsyncIterator[bytes]:
-        return chat_sse(
-            gateway,
-            ticket,
-            stream,
-            model=rename,
-            include_usage=include_usage,
-            prompt_tokens=prompt_tokens,
+    async def read() -> Job:
+        nonlocal include_usage
+        body = await read_json(request)
+        validate_chat(body)
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        return Job(
+            "chat",
+            request_id(request),
+            body.get("model", ABSENT),
+            body,
+            chat_prompt_tokens(body),
+            body.get("max_completion_tokens", body.get("max_tokens")),
+            bool(body.get("stream")),
         )
 
-    return await _answer(
-        gateway,
-        ticket,
-        entry,
-        call,
-        rename=rename,
-        prompt_tokens=prompt_tokens,
-        frames=frames if streaming else None,
-    )
+    served = await gateway.serve(request.headers.get("authorization"), read)
+    model = _reported_model(gateway, served)
+    if isinstance(served, Relay):
+        return RelayResponse(served, chat_events(served, model=model, include_usage=include_usage))
+    return _json(served, model)
 
 
 async def responses_create(request: Request) -> Response:
     gateway = gateway_of(request)
-    principal = await gateway.authenticate(request.headers.get("authorization"))
-    body = await read_json(request)
-    validate_responses(body)
-    entry = resolve(gateway.settings, body.get("model", ABSENT), "responses")
-    asked = body.get("model") or entry.name
-    streaming = bool(body.get("stream"))
-    extra = [json.dumps(body["tools"])] if body.get("tools") else []
-    prompt_tokens = message_tokens(input_messages(body), extra)
-    rid = request_id(request)
-    ticket = await gateway.admit(
-        principal,
-        request_id=rid,
-        endpoint="responses",
-        asked=asked,
-        entry=entry,
-        input_tokens=prompt_tokens,
-        max_output_tokens=body.get("max_output_tokens"),
-        streaming=streaming,
-    )
-    call = Call("responses", entry.name, body, None, rid)
-    rename = asked if gateway.settings.server.response_model == "asked" else None
 
-    def frames(stream: OpenStream) -> AsyncIterator[bytes]:
-        return responses_sse(gateway, ticket, stream, model=rename, prompt_tokens=prompt_tokens)
-
-    return await _answer(
-        gateway,
-        ticket,
-        entry,
-        call,
-        rename=rename,
-        prompt_tokens=prompt_tokens,
-        frames=frames if streaming else None,
-    )
-
-
-async def _answer(
-    gateway: Gateway,
-    ticket: Ticket,
-    entry: ModelEntry,
-    call: Call,
-    *,
-    rename: str | None,
-    prompt_tokens: int,
-    frames: Callable[[OpenStream], AsyncIterator[bytes]] | None,
-) -> Response:
-    """Relay a stream through ``frames`` when the client asked for one, else answer once; both
-    report ``rename`` (when set) as the model."""
-    if frames is not None:
-        stream = await gateway.open_stream(ticket, entry, call)
-        headers = sse_headers(ticket.headers, {"x-parity-deployment": stream.deployment.name})
-        return RelayResponse(
-            lambda: frames(stream),
-            gateway=gateway,
-            ticket=ticket,
-            stream=stream,
-            prompt_tokens=prompt_tokens,
-            headers=headers,
+    async def read() -> Job:
+        body = await read_json(request)
+        validate_responses(body)
+        return Job(
+            "responses",
+            request_id(request),
+            body.get("model", ABSENT),
+            body,
+            responses_prompt_tokens(body),
+            body.get("max_output_tokens"),
+            bool(body.get("stream")),
         )
-    answer = await gateway.complete(ticket, entry, call)
+
+    served = await gateway.serve(request.headers.get("authorization"), read)
+    model = _reported_model(gateway, served)
+    if isinstance(served, Relay):
+        return RelayResponse(served, responses_events(served, model=model))
+    return _json(served, model)
+
+
+def _reported_model(gateway: Gateway, served: Answer | Relay) -> str | None:
+    """The model name the answer reports: the one asked for (``server.response_model:
+    asked``), or None to keep the upstream's (``resolved``)."""
+    return served.model if gateway.settings.server.response_model == "asked" else None
+
+
+def _json(answer: Answer, model: str | None) -> Response:
     payload = dict(answer.reply.body or {})
-    if rename is not None:
-        payload["model"] = rename
+    if model is not None:
+        payload["model"] = model
     return json_response(payload, headers=answer.headers)
 
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from reference_server import json_codec
 from reference_server.errors import invalid_request
-from reference_server.gateway import Gateway
+from reference_server.gateway.flow import Gateway
 
 __all__ = [
     "REQUEST_ID_KEY",
@@ -23,7 +23,6 @@ __all__ = [
     "read_body",
     "read_json",
     "request_id",
-    "sse_headers",
 ]
 
 REQUEST_ID_KEY = "parity.request_id"
@@ -44,7 +43,7 @@ async def read_body(request: Request) -> bytes:
 
     Read from the ASGI messages directly: a JSON body nearly always arrives in one message, and
     Starlette's ``body()`` gathers even that one through an async generator, a measurable part
-    of a synthetic completion's cost (load/bench_server.py).
+    of a synthetic completion's cost (the server benchmark in tests/benchmarks/).
     """
     chunks: list[bytes] = []
     while True:
@@ -110,11 +109,3 @@ def json_response(
     payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
     return JSONBytesResponse(json_codec.encode(payload), status, headers)
-
-
-def sse_headers(*parts: Mapping[str, str]) -> dict[str, str]:
-    # No proxy buffering and no caching of the event stream (conformance-anchors A5).
-    merged: dict[str, str] = {"cache-control": "no-cache", "x-accel-buffering": "no"}
-    for part in parts:
-        merged.update(part)
-    return merged

@@ -1,21 +1,34 @@
 """Embeddings, images, audio (speech, transcriptions) and video job endpoints.
 
-Must not: hold routing or billing rules (``gateway.py``).
+Each endpoint reads its request into a :class:`~reference_server.gateway.flow.Job` (JSON body or
+multipart form, validated, its input measured for admission), hands it to ``Gateway.serve``
+and renders the settled :class:`~reference_server.gateway.flow.Answer`: JSON, or bytes of its
+media type. Generated images and videos are read back by ``GET`` without the flow (their
+names are their capabilities).
+
+Must not: hold routing or billing rules (``gateway/``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reference_server.catalog import resolve
+from reference_server.controls.base import EndpointName
 from reference_server.endpoints.http import gateway_of, json_response, read_json, request_id
 from reference_server.errors import GatewayError, invalid_request
-from reference_server.media_validation import (
+from reference_server.gateway.aliases import ABSENT
+from reference_server.gateway.flow import Answer, Job
+from reference_server.providers.base import Upload
+from reference_server.providers.media import mp4_bytes
+from reference_server.providers.media_synthesis import decode_video_id, image_file, video_body
+from reference_server.tokens import count_tokens, embedding_tokens
+from reference_server.validation.media import (
     validate_audio_file,
     validate_embeddings,
     validate_images,
@@ -23,10 +36,6 @@ from reference_server.media_validation import (
     validate_transcription,
     validate_videos,
 )
-from reference_server.providers.base import Call, Endpoint, Upload
-from reference_server.providers.media import mp4_bytes
-from reference_server.providers.media_synthesis import decode_video_id, image_file, video_body
-from reference_server.providers.text import count_tokens
 
 __all__ = [
     "embeddings",
@@ -40,73 +49,77 @@ __all__ = [
 ]
 
 
-async def _serve(
+async def _serve(request: Request, read: Callable[[Request], Awaitable[Job]]) -> Answer:
+    served = await gateway_of(request).serve(
+        request.headers.get("authorization"), lambda: read(request)
+    )
+    assert isinstance(served, Answer)  # media jobs never stream
+    return served
+
+
+def _job(
     request: Request,
-    endpoint: Endpoint,
+    endpoint: EndpointName,
     body: dict[str, Any],
     *,
     input_tokens: int,
     max_output_tokens: int | None = None,
     upload: Upload | None = None,
-    principal: Any,
-) -> Any:
-    gateway = gateway_of(request)
-    entry = resolve(gateway.settings, body.get("model"), endpoint)
-    rid = request_id(request)
-    ticket = await gateway.admit(
-        principal,
-        request_id=rid,
-        endpoint=endpoint,
-        asked=entry.name,
-        entry=entry,
-        input_tokens=input_tokens,
-        max_output_tokens=max_output_tokens,
-        streaming=False,
+) -> Job:
+    return Job(
+        endpoint,
+        request_id(request),
+        body.get("model", ABSENT),
+        body,
+        input_tokens,
+        max_output_tokens,
+        upload=upload,
     )
-    return await gateway.complete(ticket, entry, Call(endpoint, entry.name, body, upload, rid))
 
 
-def _rename(payload: dict[str, Any], asked: str, request: Request) -> dict[str, Any]:
+def _renamed(answer: Answer, request: Request) -> dict[str, Any]:
+    """The JSON answer, reporting the model asked for (``server.response_model: asked``)."""
+    payload = dict(answer.reply.body or {})
     if "model" in payload and gateway_of(request).settings.server.response_model == "asked":
-        payload["model"] = asked
+        payload["model"] = answer.model
     return payload
 
 
-async def embeddings(request: Request) -> Response:
-    principal = await gateway_of(request).authenticate(request.headers.get("authorization"))
+def _bytes(answer: Answer) -> Response:
+    reply = answer.reply
+    return Response(reply.content or b"", media_type=reply.media_type, headers=dict(answer.headers))
+
+
+async def _embeddings_job(request: Request) -> Job:
     body = await read_json(request)
     validate_embeddings(body)
-    raw = body["input"]
-    if isinstance(raw, str):
-        tokens = count_tokens(raw)
-    elif all(isinstance(x, int) for x in raw):
-        tokens = len(raw)
-    else:
-        tokens = sum(count_tokens(x) if isinstance(x, str) else len(x) for x in raw)
-    answer = await _serve(request, "embeddings", body, input_tokens=tokens, principal=principal)
-    return json_response(
-        _rename(dict(answer.reply.body), body["model"], request), headers=answer.headers
-    )
+    return _job(request, "embeddings", body, input_tokens=embedding_tokens(body["input"]))
 
 
-async def images_generations(request: Request) -> Response:
-    principal = await gateway_of(request).authenticate(request.headers.get("authorization"))
+async def embeddings(request: Request) -> Response:
+    answer = await _serve(request, _embeddings_job)
+    return json_response(_renamed(answer, request), headers=answer.headers)
+
+
+async def _images_job(request: Request) -> Job:
     body = await read_json(request)
     if "model" not in body and gateway_of(request).settings.model("dall-e-2") is not None:
         body["model"] = "dall-e-2"  # OpenAI's default image model
     validate_images(body)
     origin = f"{request.url.scheme}://{request.url.netloc}"
-    forwarded = {**body, "_origin": origin}
     n = int(body.get("n") or 1)
-    answer = await _serve(
+    return _job(
         request,
         "images",
-        forwarded,
+        {**body, "_origin": origin},
         input_tokens=count_tokens(body["prompt"]),
         max_output_tokens=n * 408,
-        principal=principal,
     )
-    return json_response(dict(answer.reply.body), headers=answer.headers)
+
+
+async def images_generations(request: Request) -> Response:
+    answer = await _serve(request, _images_job)
+    return json_response(dict(answer.reply.body or {}), headers=answer.headers)
 
 
 async def image_file_get(request: Request) -> Response:
@@ -119,15 +132,14 @@ async def image_file_get(request: Request) -> Response:
     )
 
 
-async def speech(request: Request) -> Response:
-    principal = await gateway_of(request).authenticate(request.headers.get("authorization"))
+async def _speech_job(request: Request) -> Job:
     body = await read_json(request)
     validate_speech(body)
-    answer = await _serve(
-        request, "speech", body, input_tokens=len(body["input"]), principal=principal
-    )
-    reply = answer.reply
-    return Response(reply.content or b"", media_type=reply.media_type, headers=dict(answer.headers))
+    return _job(request, "speech", body, input_tokens=len(body["input"]))
+
+
+async def speech(request: Request) -> Response:
+    return _bytes(await _serve(request, _speech_job))
 
 
 def _form_fields(form: FormData, *, skip: tuple[str, ...]) -> dict[str, Any]:
@@ -156,8 +168,7 @@ def _form_fields(form: FormData, *, skip: tuple[str, ...]) -> dict[str, Any]:
     return fields
 
 
-async def transcriptions(request: Request) -> Response:
-    principal = await gateway_of(request).authenticate(request.headers.get("authorization"))
+async def _transcription_job(request: Request) -> Job:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise invalid_request(
@@ -204,22 +215,17 @@ async def transcriptions(request: Request) -> Response:
     validate_audio_file(data)
     upload = Upload(file.filename or "audio", data, file.content_type or "application/octet-stream")
     seconds_estimate = max(1, math.ceil(len(data) / 16_000))
-    answer = await _serve(
-        request,
-        "transcriptions",
-        fields,
-        input_tokens=seconds_estimate,
-        upload=upload,
-        principal=principal,
-    )
-    reply = answer.reply
-    if reply.body is not None:
-        return json_response(dict(reply.body), headers=answer.headers)
-    return Response(reply.content or b"", media_type=reply.media_type, headers=dict(answer.headers))
+    return _job(request, "transcriptions", fields, input_tokens=seconds_estimate, upload=upload)
 
 
-async def videos_create(request: Request) -> Response:
-    principal = await gateway_of(request).authenticate(request.headers.get("authorization"))
+async def transcriptions(request: Request) -> Response:
+    answer = await _serve(request, _transcription_job)
+    if answer.reply.body is not None:
+        return json_response(dict(answer.reply.body), headers=answer.headers)
+    return _bytes(answer)
+
+
+async def _video_job(request: Request) -> Job:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         try:
             form = await request.form(max_files=2, max_fields=32)
@@ -233,12 +239,12 @@ async def videos_create(request: Request) -> Response:
         body = await read_json(request)
     body.setdefault("model", "sora-2")
     validate_videos(body)
-    answer = await _serve(
-        request, "videos", body, input_tokens=count_tokens(body["prompt"]), principal=principal
-    )
-    return json_response(
-        _rename(dict(answer.reply.body), body["model"], request), headers=answer.headers
-    )
+    return _job(request, "videos", body, input_tokens=count_tokens(body["prompt"]))
+
+
+async def videos_create(request: Request) -> Response:
+    answer = await _serve(request, _video_job)
+    return json_response(_renamed(answer, request), headers=answer.headers)
 
 
 def _video(request: Request) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """``GET /v1/models``, ``GET /v1/models/{model}`` (auth) and ``GET /api/models`` (public catalog).
 
-Must not: hold routing rules (``catalog.py``).
+Must not: hold routing rules (``gateway/catalog.py``).
 """
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reference_server.catalog import health, model_object, models_list, public_catalog
 from reference_server.endpoints.http import gateway_of, json_response
 from reference_server.errors import model_not_found
+from reference_server.gateway.catalog import health, model_object, models_list, public_catalog
 
 __all__ = ["catalog", "list_models", "retrieve_model"]
 

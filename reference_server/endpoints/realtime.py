@@ -8,10 +8,13 @@ socket closes (1008). Then: ``session.created`` first; ``session.update`` -> ``s
 ``response.created``, ``response.output_item.added``, ``response.content_part.added``,
 ``response.output_text.delta``..., ``response.output_text.done``, ``response.content_part.done``,
 ``response.output_item.done``, ``response.done`` (with usage). A frame that is not JSON or not a
-known client event gets an ``error`` event and the connection stays open. Each response is
-admitted and settled through the controls seam. Text comes from the synthetic engine.
+known client event gets an ``error`` event and the connection stays open. Each
+``response.create`` goes through ``Gateway.serve`` like any request (authenticated, admitted,
+routed with fallback, settled, billed as ``realtime``): its text is the chat completion stream
+of the model's deployment, relayed as ``response.output_text.delta`` events; a failure after the
+first of them is an ``error`` event and a ``response.done`` with status ``failed``.
 
-Must not: hold billing rules.
+Must not: hold billing or routing rules (``gateway/``).
 """
 
 from __future__ import annotations
@@ -23,12 +26,12 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from reference_server.catalog import resolve
-from reference_server.config import SyntheticProviderSettings
-from reference_server.controls import ControlsError, Principal, Served
 from reference_server.endpoints.http import gateway_of, request_id
-from reference_server.errors import GatewayError
-from reference_server.providers.chat_synthesis import plan_chat
+from reference_server.errors import GatewayError, invalid_request, render_error
+from reference_server.gateway.aliases import resolve
+from reference_server.gateway.flow import Job
+from reference_server.gateway.relay import Relay
+from reference_server.tokens import chat_prompt_tokens
 
 __all__ = ["realtime"]
 
@@ -40,21 +43,18 @@ def _eid() -> str:
 
 
 def _error(
-    message: str,
-    code: str | None,
-    *,
-    type: str = "invalid_request_error",
-    event_id: str | None = None,
-    param: str | None = None,
+    exc: BaseException, *, event_id: str | None = None, request_id: str = ""
 ) -> dict[str, Any]:
+    """The Realtime ``error`` server event for ``exc`` (``event_id``: the client event at fault)."""
+    error = render_error(exc, request_id=request_id).body["error"]
     return {
         "type": "error",
         "event_id": _eid(),
         "error": {
-            "type": type,
-            "code": code,
-            "message": message,
-            "param": param,
+            "type": error["type"],
+            "code": error["code"],
+            "message": error["message"],
+            "param": error["param"],
             "event_id": event_id,
         },
     }
@@ -69,9 +69,9 @@ def _text_of(item: dict[str, Any]) -> str:
 
 
 class _Session:
-    def __init__(self, socket: WebSocket, principal: Principal, model: str, rid: str) -> None:
+    def __init__(self, socket: WebSocket, authorization: str | None, model: str, rid: str) -> None:
         self.socket = socket
-        self.principal = principal
+        self.authorization = authorization
         self.model = model
         self.rid = rid
         self.items: list[dict[str, Any]] = []
@@ -103,13 +103,21 @@ class _Session:
             event = json.loads(raw)
         except ValueError:
             await self.send(
-                _error(f"The client event is not valid JSON: {raw[:80]!r}.", "invalid_json")
+                _error(
+                    invalid_request(
+                        f"The client event is not valid JSON: {raw[:80]!r}.", None, "invalid_json"
+                    )
+                )
             )
             return
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             await self.send(
                 _error(
-                    "A client event must be a JSON object with a string 'type'.", "invalid_event"
+                    invalid_request(
+                        "A client event must be a JSON object with a string 'type'.",
+                        None,
+                        "invalid_event",
+                    )
                 )
             )
             return
@@ -119,10 +127,12 @@ class _Session:
             if not isinstance(update, dict):
                 await self.send(
                     _error(
-                        "Missing required parameter: 'session'.",
-                        "missing_required_parameter",
+                        invalid_request(
+                            "Missing required parameter: 'session'.",
+                            "session",
+                            "missing_required_parameter",
+                        ),
                         event_id=eid,
-                        param="session",
                     )
                 )
                 return
@@ -137,10 +147,12 @@ class _Session:
             if not isinstance(item, dict):
                 await self.send(
                     _error(
-                        "Missing required parameter: 'item'.",
-                        "missing_required_parameter",
+                        invalid_request(
+                            "Missing required parameter: 'item'.",
+                            "item",
+                            "missing_required_parameter",
+                        ),
                         event_id=eid,
-                        param="item",
                     )
                 )
                 return
@@ -176,16 +188,19 @@ class _Session:
         else:
             await self.send(
                 _error(
-                    f"Invalid value for 'type': {kind!r} is not a client event this server handles.",
-                    "invalid_value",
+                    invalid_request(
+                        f"Invalid value for 'type': {kind!r} is not a client event this server "
+                        "handles.",
+                        "type",
+                        "invalid_value",
+                    ),
                     event_id=eid,
-                    param="type",
                 )
             )
 
     async def respond(self, event: dict[str, Any]) -> None:
-        gateway = gateway_of(self.socket)
-        entry = resolve(gateway.settings, self.model, "realtime")
+        """One ``response.create``: served by the gateway as a chat completion stream (admitted,
+        routed with fallback and settled like any request), relayed as Realtime events."""
         messages: list[dict[str, Any]] = []
         if self.session.get("instructions"):
             messages.append({"role": "system", "content": str(self.session["instructions"])})
@@ -196,33 +211,23 @@ class _Session:
             messages.append({"role": "user", "content": ""})
         self.responses += 1
         rid = f"{self.rid}{self.responses:04x}"
-        provider = gateway.settings.providers[entry.deployments[0].provider]
-        length = provider.output_tokens if isinstance(provider, SyntheticProviderSettings) else 24
-        plan = plan_chat(
-            {"messages": messages},
-            entry.deployments[0].model,
-            created=int(time.time()),
-            request_id=rid,
-            output_tokens=length,
-        )
+        body = {"messages": messages}
+
+        async def read() -> Job:
+            return Job("realtime", rid, self.model, body, chat_prompt_tokens(body), stream=True)
+
         try:
-            ticket = await gateway.admit(
-                self.principal,
-                request_id=rid,
-                endpoint="realtime",
-                asked=self.model,
-                entry=entry,
-                input_tokens=plan.prompt_tokens,
-                max_output_tokens=None,
-                streaming=True,
-            )
-        except ControlsError as exc:
-            await self.send(
-                _error(exc.message, exc.code, type=exc.type, event_id=event.get("event_id"))
-            )
+            served = await gateway_of(self.socket).serve(self.authorization, read)
+        except Exception as exc:  # noqa: BLE001 - refused or failed before the first byte
+            await self.send(_error(exc, event_id=event.get("event_id"), request_id=rid))
             return
-        started = time.time()
-        tokens = plan.choices[0].tokens
+        assert isinstance(served, Relay)  # a Realtime job always streams
+        try:
+            await self._relay(served, rid)
+        finally:
+            await served.close()
+
+    async def _relay(self, relay: Relay, rid: str) -> None:
         response: dict[str, Any] = {
             "id": f"resp_{rid}",
             "object": "realtime.response",
@@ -268,17 +273,37 @@ class _Session:
                 "part": dict(part),
             }
         )
-        for token in tokens:
-            await self.send(
-                {
-                    "type": "response.output_text.delta",
-                    "event_id": _eid(),
-                    **where,
-                    "content_index": 0,
-                    "delta": token,
-                }
+        texts: list[str] = []
+        usage: dict[str, Any] = {}
+        try:
+            while (chunk := await relay.next()) is not None:
+                if relay.settlement is not None:  # the usage chunk, settled
+                    usage = chunk.get("usage") or {}
+                    break
+                for choice in chunk.get("choices") or ():
+                    delta = (choice.get("delta") or {}).get("content")
+                    if delta:
+                        texts.append(delta)
+                        await self.send(
+                            {
+                                "type": "response.output_text.delta",
+                                "event_id": _eid(),
+                                **where,
+                                "content_index": 0,
+                                "delta": delta,
+                            }
+                        )
+        except Exception as exc:  # noqa: BLE001 - after the commit point every failure is in-stream
+            error = _error(exc, request_id=relay.request_id)
+            await self.send(error)
+            response.update(
+                status="failed",
+                status_details={"type": "failed", "error": error["error"]},
+                output=[item],
             )
-        text = "".join(tokens)
+            await self.send({"type": "response.done", "event_id": _eid(), "response": response})
+            return
+        text = "".join(texts)
         await self.send(
             {
                 "type": "response.output_text.done",
@@ -309,33 +334,21 @@ class _Session:
             }
         )
         self.items.append(item)
-        finished = time.time()
-        await gateway.controls.settle(
-            ticket,
-            Served(
-                deployment=entry.deployments[0].name,
-                model=entry.deployments[0].model,
-                prompt_tokens=plan.prompt_tokens,
-                completion_tokens=len(tokens),
-                outcome="ok",
-                started_at=started,
-                first_byte_at=started,
-                finished_at=finished,
-            ),
-        )
+        prompt = int(usage.get("prompt_tokens") or 0)
+        output = int(usage.get("completion_tokens") or 0)
         response.update(
             status="completed",
             output=[item],
             usage={
-                "total_tokens": plan.prompt_tokens + len(tokens),
-                "input_tokens": plan.prompt_tokens,
-                "output_tokens": len(tokens),
+                "total_tokens": prompt + output,
+                "input_tokens": prompt,
+                "output_tokens": output,
                 "input_token_details": {
-                    "text_tokens": plan.prompt_tokens,
+                    "text_tokens": prompt,
                     "audio_tokens": 0,
                     "cached_tokens": 0,
                 },
-                "output_token_details": {"text_tokens": len(tokens), "audio_tokens": 0},
+                "output_token_details": {"text_tokens": output, "audio_tokens": 0},
             },
         )
         await self.send({"type": "response.done", "event_id": _eid(), "response": response})
@@ -351,18 +364,18 @@ async def realtime(socket: WebSocket) -> None:
         if protocol.startswith(_KEY_PROTOCOL) and authorization is None:
             authorization = "Bearer " + protocol[len(_KEY_PROTOCOL) :]
     await socket.accept(subprotocol="realtime" if "realtime" in offered else None)
+    model = socket.query_params.get("model")
     try:
-        principal = await gateway.authenticate(authorization)
-        model = socket.query_params.get("model")
+        # Refused at once, before session.created (each response.create is served, so
+        # authenticated and admitted, again by the flow).
+        await gateway.authenticate(authorization)
         resolve(gateway.settings, model, "realtime")
-    except (ControlsError, GatewayError) as exc:
-        await socket.send_text(
-            json.dumps(_error(exc.message, exc.code, type=exc.type, param=exc.param))
-        )
+    except GatewayError as exc:
+        await socket.send_text(json.dumps(_error(exc, request_id=request_id(socket))))
         await socket.close(code=1008)
         return
     assert model is not None
-    session = _Session(socket, principal, model, request_id(socket))
+    session = _Session(socket, authorization, model, request_id(socket))
     await session.send({"type": "session.created", "event_id": _eid(), "session": session.session})
     try:
         while True:

@@ -5,8 +5,9 @@ reply (JSON or bytes); ``stream`` yields parsed stream items (chat chunks, or Re
 and must end a chat stream with a usage chunk (``choices: []``) whether or not the client asked
 for it: the gateway bills from it and drops it when it was not asked for.
 
-A failure is a :class:`ProviderError`. Raised before the first item it lets the gateway try the
-next deployment; raised after, the stream is over (no splicing, see ``gateway.py``).
+A failure is a :class:`ProviderError`. Raised before the first item it may let the gateway try
+the next deployment (``gateway/fallback.py`` says which failures do); raised after, the stream
+is over (no splicing).
 
 Must not: know about HTTP requests from clients, keys, or billing.
 """
@@ -17,6 +18,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, Protocol
+
+from reference_server.errors import FailureKind, ProviderError
 
 __all__ = [
     "Call",
@@ -31,7 +34,6 @@ __all__ = [
 Endpoint = Literal[
     "chat", "embeddings", "images", "speech", "transcriptions", "videos", "responses"
 ]
-FailureKind = Literal["connect", "timeout", "status", "protocol"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,7 @@ class Upload:
 # Per-request records are NamedTuples, not frozen dataclasses: equally immutable (and read-only
 # to mypy), but built by one C call where a frozen dataclass pays an object.__setattr__ per
 # field; across the dozen records of a request that was a fifth of the reference server's own
-# CPU per synthetic completion (load/bench_server.py).
+# CPU per synthetic completion (the server benchmark in tests/benchmarks/).
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
@@ -71,37 +73,6 @@ class Reply(NamedTuple):
     completion_tokens: int = 0
     units: float = 0.0
     headers: Mapping[str, str] = _NO_HEADERS
-
-
-class ProviderError(Exception):
-    """An upstream failure: connect error, timeout, an error status, or a broken protocol."""
-
-    def __init__(
-        self,
-        kind: FailureKind,
-        message: str,
-        *,
-        status: int = 502,
-        error_type: str = "api_error",
-        code: str | None = None,
-        param: str | None = None,
-        retry_after: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.status = status
-        self.error_type = error_type
-        self.code = code
-        self.param = param
-        self.retry_after = retry_after
-
-    @property
-    def retryable(self) -> bool:
-        """Worth trying the next deployment: connect errors, timeouts, 5xx and upstream 429."""
-        if self.kind in ("connect", "timeout", "protocol"):
-            return True
-        return self.status == 429 or self.status >= 500
 
 
 class Provider(Protocol):

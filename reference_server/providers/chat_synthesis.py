@@ -22,15 +22,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from reference_server.providers.schema_values import value_for_schema
-from reference_server.providers.text import (
-    TokenLogprob,
-    count_tokens,
-    logprobs_for,
-    message_tokens,
-    seed_of,
-    split_tokens,
-    synthetic_tokens,
-)
+from reference_server.providers.text import TokenLogprob, logprobs_for, seed_of, synthetic_tokens
+from reference_server.tokens import count_tokens, message_tokens, prompt_extras, split_tokens
 
 __all__ = [
     "ChatPlan",
@@ -80,16 +73,6 @@ def _functions(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         and t.get("type") == "function"
         and isinstance(t.get("function"), Mapping)
     ]
-
-
-def prompt_extras(body: Mapping[str, Any]) -> list[str]:
-    """Request parts besides the messages that count as prompt tokens (tools, schema)."""
-    extra: list[str] = []
-    if body.get("tools"):
-        extra.append(json.dumps(body["tools"]))
-    if isinstance(body.get("response_format"), Mapping):
-        extra.append(json.dumps(body["response_format"]))
-    return extra
 
 
 def _tool_targets(

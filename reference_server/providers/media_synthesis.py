@@ -32,7 +32,8 @@ from reference_server.providers.media import (
     png_bytes,
     speech_bytes,
 )
-from reference_server.providers.text import count_tokens, seed_of, split_tokens, synthetic_tokens
+from reference_server.providers.text import seed_of, synthetic_tokens
+from reference_server.tokens import count_tokens, split_tokens
 
 __all__ = [
     "DEFAULT_DIMENSIONS",

@@ -12,42 +12,14 @@ Must not: sleep or do I/O.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reference_server.providers.chat_synthesis import plan_chat
+from reference_server.tokens import input_messages
 
-__all__ = ["input_messages", "response_events", "response_object"]
-
-
-def input_messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The Responses ``input`` (and ``instructions``) as chat-style messages."""
-    messages: list[dict[str, Any]] = []
-    if isinstance(body.get("instructions"), str):
-        messages.append({"role": "developer", "content": body["instructions"]})
-    raw = body.get("input")
-    if isinstance(raw, str):
-        messages.append({"role": "user", "content": raw})
-        return messages
-    for item in raw or []:
-        if not isinstance(item, Mapping):
-            continue
-        kind = item.get("type", "message")
-        if kind == "message" or "role" in item:
-            messages.append({"role": item.get("role", "user"), "content": item.get("content")})
-        elif kind == "function_call_output":
-            output = item.get("output")
-            messages.append(
-                {
-                    "role": "tool",
-                    "content": output if isinstance(output, str) else json.dumps(output),
-                }
-            )
-        elif kind == "function_call":
-            messages.append({"role": "assistant", "content": None, "tool_calls": [dict(item)]})
-    return messages
+__all__ = ["response_events", "response_object"]
 
 
 def _chat_body(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,7 @@
-"""Deterministic synthetic text and the token arithmetic the whole server shares.
+"""Deterministic synthetic text: prose tokens, seeds and logprobs for the synthetic answers.
 
-A *token* here is a word or a single punctuation mark with its leading whitespace
-(``_TOKEN``), so ``count_tokens("".join(tokens)) == len(tokens)`` holds exactly: usage reported
-for a synthetic completion is the number of tokens really emitted, and the gateway can count
-what a cut stream delivered with the same rule.
+Tokens follow ``reference_server.tokens`` (a word or a punctuation mark with its leading
+whitespace), so the usage a synthetic answer reports is the number of tokens it emitted.
 
 Must not: do I/O, sleep, or depend on anything but its arguments (same input -> same output).
 """
@@ -11,23 +9,17 @@ Must not: do I/O, sleep, or depend on anything but its arguments (same input -> 
 from __future__ import annotations
 
 import random
-import re
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, TypedDict
+from typing import TypedDict
 
 __all__ = [
     "TokenLogprob",
-    "count_tokens",
     "logprobs_for",
-    "message_tokens",
     "seed_of",
-    "split_tokens",
     "synthetic_tokens",
 ]
-
-_TOKEN = re.compile(r"\s*(?:\w+|[^\w\s])")
 
 _WORDS = [
     "the",
@@ -99,15 +91,6 @@ _WORDS = [
 _CAPITALS = [w.capitalize() for w in _WORDS]
 
 
-def count_tokens(text: str) -> int:
-    return len(_TOKEN.findall(text))
-
-
-def split_tokens(text: str) -> list[str]:
-    """The tokens of ``text``; their concatenation is ``text`` minus trailing whitespace."""
-    return _TOKEN.findall(text)
-
-
 def seed_of(*parts: object) -> int:
     """A stable 32-bit seed of the request parts (``repr`` is stable for JSON-like values)."""
     return zlib.crc32(repr(parts).encode("utf-8", "surrogatepass"))
@@ -146,44 +129,6 @@ def _synthetic_tokens(seed: int, count: int) -> tuple[str, ...]:
             append(" " + words[index])
         since_stop += 1
     return tuple(tokens)
-
-
-def _content_text(content: Any) -> tuple[str, int]:
-    """Text of a message ``content`` (string or parts) and the number of image parts."""
-    if isinstance(content, str):
-        return content, 0
-    if not isinstance(content, list):
-        return "", 0
-    texts: list[str] = []
-    images = 0
-    for part in content:
-        if isinstance(part, Mapping):
-            if isinstance(part.get("text"), str):
-                texts.append(part["text"])
-            elif part.get("type") in ("image_url", "input_image", "input_audio", "file"):
-                images += 1
-    return " ".join(texts), images
-
-
-def message_tokens(messages: Iterable[Mapping[str, Any]], extra: Sequence[str] = ()) -> int:
-    """Prompt tokens: 3 per message + its text (+85 per image part) + 3 to prime the reply.
-
-    The per-message overhead follows OpenAI's published token-counting recipe (cookbook
-    "How to count tokens with tiktoken"); the words themselves use this module's tokens.
-    """
-    total = 3
-    for message in messages:
-        text, images = _content_text(message.get("content"))
-        total += 3 + count_tokens(text) + 85 * images
-        name = message.get("name")
-        if isinstance(name, str):
-            total += 1
-        calls = message.get("tool_calls")
-        if isinstance(calls, list):
-            total += count_tokens(repr(calls))
-    for text in extra:
-        total += count_tokens(text)
-    return total
 
 
 class TopLogprob(TypedDict):

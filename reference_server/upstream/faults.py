@@ -4,8 +4,9 @@ A plan is one :class:`Fault` with a scope (a model name, or every model) and a c
 N matching requests, or every one until cleared). Plans are consulted in the order they were
 set; the first one that matches a request is spent. Kinds:
 
-* ``status``: answer HTTP ``status`` (500, 502, 503 or 429) with OpenAI's error object; a 429
-  carries ``Retry-After: retry_after_s`` (OpenAI's rate-limit answer, "Error codes" guide).
+* ``status``: answer HTTP ``status`` (429, 500, 502, 503, 504 or 529) with the upstream's error
+  object; a 429 carries ``Retry-After: retry_after_s`` (OpenAI's rate-limit answer, "Error
+  codes" guide). 529 is Anthropic's ``overloaded_error`` (Anthropic API reference, "Errors").
 * ``reset``: drop the connection before the first response byte.
 * ``stall``: send nothing for ``delay_ms``, then drop the connection.
 * ``slow_first_byte``: wait ``delay_ms``, then answer normally.
@@ -22,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
+from reference_server.errors import FaultPlanError
+
 __all__ = [
     "FAULT_KINDS",
     "MAX_DELAY_MS",
@@ -35,16 +38,12 @@ __all__ = [
 
 FaultKind = Literal["status", "reset", "stall", "slow_first_byte", "disconnect", "malformed_chunk"]
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
-_STATUSES = (429, 500, 502, 503, 504)
+_STATUSES = (429, 500, 502, 503, 504, 529)
 # Drills are bounded: no injected wait may hold a connection longer than this.
 MAX_DELAY_MS = 60_000
 _FIELDS = frozenset(
     {"kind", "status", "retry_after_s", "delay_ms", "after_chunks", "model", "count"}
 )
-
-
-class FaultPlanError(ValueError):
-    """A fault plan is invalid; the message names the field and the offending value."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ does not expose it the fault still ends the response early, as an incomplete one
 
 Tokens: a completed answer is recorded with the upstream's own usage; a cut stream with the
 prompt tokens the synthetic provider counts and the completion tokens of the chunks that left.
+An upstream speaking another dialect passes a ``Dialect`` (``dialect.py``): its error bodies,
+its broken event and its reading of what left replace the OpenAI ones.
 
 Must not: hold fault rules (``faults.py``) or change the wrapped app's answers when no fault
 applies (the bytes pass through, one SSE event per write).
@@ -27,8 +29,8 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reference_server.providers.chat_synthesis import prompt_extras
-from reference_server.providers.text import count_tokens, message_tokens
+from reference_server.tokens import count_tokens, message_tokens, prompt_extras
+from reference_server.upstream.dialect import Delivered, Dialect
 from reference_server.upstream.faults import Fault, FaultBook
 from reference_server.upstream.truth import MAX_TEXT, TruthEntry, TruthLedger
 
@@ -55,6 +57,7 @@ class _Tally:
     body: list[bytes] = field(default_factory=list)
     first_byte_at: float | None = None
     completed: bool = False
+    events_out: list[bytes] = field(default_factory=list)  # kept for a dialect's reading
 
     def take_event(self, raw: bytes) -> None:
         for line in raw.split(b"\n"):
@@ -132,6 +135,7 @@ class FaultInjector:
         ledger: TruthLedger,
         control: ASGIApp,
         clock: Callable[[], float] = time.time,
+        dialect: Dialect | None = None,
     ) -> None:
         self.app = app
         self.name = name
@@ -139,6 +143,7 @@ class FaultInjector:
         self.ledger = ledger
         self.control = control
         self.clock = clock
+        self.dialect = dialect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -204,7 +209,8 @@ class FaultInjector:
             tally.status = fault.status
             tally.first_byte_at = self.clock()
             await send({"type": "http.response.start", "status": fault.status, "headers": headers})
-            await send({"type": "http.response.body", "body": _error_body(fault.status)})
+            error = self.dialect.error_body if self.dialect is not None else _error_body
+            await send({"type": "http.response.body", "body": error(fault.status)})
             return
         if fault is not None and fault.kind == "reset":
             _drop(receive, reset=True)
@@ -250,12 +256,18 @@ class FaultInjector:
                 event, pending = pending.split(b"\n\n", 1)
                 if cut and limit is not None and tally.events >= limit:
                     if malformed:
-                        await send(_body(b'data: {"choices": [{"delta": \n\n'))
+                        broken = b'data: {"choices": [{"delta": \n\n'
+                        if self.dialect is not None:
+                            broken = self.dialect.malformed_event
+                        await send(_body(broken))
                         await anyio.sleep(0.05)  # let the broken event reach the peer
                     _drop(receive, reset=False)
                     raise _Cut
                 tally.events += 1
-                tally.take_event(event)
+                if self.dialect is not None:
+                    tally.events_out.append(event)
+                else:
+                    tally.take_event(event)
                 await send(_body(event + b"\n\n"))
             if not message.get("more_body", False):
                 tally.completed = tally.status < 400
@@ -276,16 +288,33 @@ class FaultInjector:
         started: float,
     ) -> None:
         prompt, completion, text = 0, tally.completion, "".join(tally.text)
-        if tally.status and tally.status < 400:
+        received: dict[str, Any] | None = None
+        served: dict[str, Any] | None = None
+        if self.dialect is not None:
+            delivered = Delivered(
+                tally.status,
+                tally.sse,
+                tally.completed,
+                b"".join(tally.body),
+                tuple(tally.events_out),
+            )
+            reading = self.dialect.account(body, delivered)
+            prompt, completion, text = (
+                reading.prompt_tokens,
+                reading.completion_tokens,
+                reading.text,
+            )
+            received, served = reading.received, reading.served
+        elif tally.status and tally.status < 400:
             prompt = _prompt_tokens(body)
-        if not tally.sse and tally.completed:
+        if self.dialect is None and not tally.sse and tally.completed:
             answer = _json(b"".join(tally.body))
             found = answer.get("usage")
             usage: dict[str, Any] = found if isinstance(found, dict) else {}
             prompt = int(usage.get("prompt_tokens") or usage.get("input_tokens") or prompt)
             completion = int(usage.get("completion_tokens") or usage.get("output_tokens") or 0)
             text = _answer_text(answer)
-        elif tally.sse and tally.completed and tally.usage is not None:
+        elif self.dialect is None and tally.sse and tally.completed and tally.usage is not None:
             prompt = int(tally.usage.get("prompt_tokens") or prompt)
             completion = int(tally.usage.get("completion_tokens") or completion)
         request_id = None
@@ -309,6 +338,9 @@ class FaultInjector:
                 started_at=started,
                 first_byte_at=tally.first_byte_at,
                 finished_at=self.clock(),
+                dialect="openai" if self.dialect is None else self.dialect.name,
+                received=received,
+                served=served,
             )
         )
 

@@ -4,7 +4,9 @@ A drill judges a gateway by comparing what its client saw with this record: the 
 upstream saw (the gateway's ``x-request-id``, if it forwards one), the model asked, the tokens
 served (prompt, and completion tokens that actually left: a cut stream counts only the delivered
 chunks), whether the answer completed, the fault applied, the status sent, the text served and
-the timings. Bounded: the oldest entries are dropped past ``capacity``.
+the timings. An upstream speaking another dialect than OpenAI's also records, in that dialect's
+own terms, what it ``received`` and what it ``served`` (see its ``Dialect``); an OpenAI-dialect
+entry leaves both null. Bounded: the oldest entries are dropped past ``capacity``.
 
 Must not: do I/O; the injector records, the control API reads.
 """
@@ -37,6 +39,9 @@ class TruthEntry:
     started_at: float
     first_byte_at: float | None
     finished_at: float
+    dialect: str = "openai"
+    received: dict[str, Any] | None = None
+    served: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

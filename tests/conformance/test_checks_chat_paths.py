@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from conformance.profiles import Profile
 from tests.conformance.fakes.base import API_KEY, Knobs
 
 
@@ -93,7 +94,13 @@ FAILED = [
         "expected content entries",
     ),
     ("chat.tools.required", Knobs(refuse_params=frozenset({"tool_choice"})), "refused: 400"),
-    ("chat.params.stop", Knobs(refuse_params=frozenset({"max_completion_tokens"})), "refused"),
+    # an ignored stop is caught whatever the model writes: the sequence comes from its own text
+    ("chat.params.stop", Knobs(ignore_stop=True), "'2' (picked from the target's own answer)"),
+    ("chat.params.stop", Knobs(ignore_stop=True, fixed_text="Bonjour tout le monde"), "'tout'"),
+    ("chat.params.n", Knobs(refuse_params=frozenset({"n"})), "profile may declare 'chat.n'"),
+    ("chat.stream.n_choices", Knobs(refuse_params=frozenset({"n"})), "a streamed n=2 was refused"),
+    ("chat.tools.arguments_json", Knobs(bad_arguments="strict"), "strict function: arguments"),
+    ("chat.tools.arguments_json", Knobs(refuse_strict=True), "strict: true was refused (400"),
 ]
 
 
@@ -105,8 +112,16 @@ def cut_before_calling(p: dict[str, Any]) -> dict[str, Any]:
     )(p)
 
 
+# Legal but unusual: OpenAI itself refuses these for some of its models.
 WARNED = [
     ("chat.params.stop", Knobs(refuse_params=frozenset({"stop"})), "refuses `stop`"),
+    ("chat.format.logprobs", Knobs(refuse_params=frozenset({"logprobs"})), "logprobs with 400"),
+    ("chat.params.max_tokens", Knobs(refuse_params=frozenset({"max_tokens"})), "deprecated"),
+    ("chat.tools.arguments_json", Knobs(bad_arguments="plain"), "plain (non-strict) function"),
+]
+
+# Nothing to judge: a reasoning model spending the cap, a model that stops by itself.
+SKIPPED = [
     ("chat.tools.required", Knobs(mutate_completion=cut_before_calling), "token cap"),
     ("chat.tools.named_choice", Knobs(mutate_completion=cut_before_calling), "token cap"),
     (
@@ -119,11 +134,6 @@ WARNED = [
         ),
         "cut at the token cap",
     ),
-    ("chat.params.n", Knobs(refuse_params=frozenset({"n"})), "n=2 with 400"),
-    ("chat.format.logprobs", Knobs(refuse_params=frozenset({"logprobs"})), "logprobs with 400"),
-    ("chat.params.max_tokens", Knobs(refuse_params=frozenset({"max_tokens"})), "deprecated"),
-    ("chat.params.unknown_tolerated", Knobs(refuse_params=frozenset({"x_parity_probe"})), "400"),
-    ("chat.stream.n_choices", Knobs(refuse_params=frozenset({"n"})), "n=2 with 400"),
     (
         "chat.format.json_schema",
         Knobs(
@@ -135,7 +145,20 @@ WARNED = [
         ),
         "cut at the token cap",
     ),
+    ("chat.params.max_tokens", Knobs(fixed_text="Fine."), "stopped by itself after 1 tokens"),
+    ("chat.params.stop", Knobs(fixed_text="Ok."), "no text to pick a stop sequence from"),
 ]
+
+# OpenAI's own behaviour.
+PASSED = [
+    ("chat.params.unknown_tolerated", Knobs(refuse_params=frozenset({"x_parity_probe"}))),
+]
+
+
+def _outcome(fake: Any, run_ids: Any, check_id: str, knobs: Knobs, **options: Any) -> Any:
+    switch, origin = fake
+    switch.use(knobs)
+    return run_ids(origin, [check_id], api_key=API_KEY, level="deep", **options)[check_id]
 
 
 @pytest.mark.parametrize(
@@ -144,9 +167,7 @@ WARNED = [
 def test_chat_checks_report_each_way_of_failing(
     fake, run_ids, check_id: str, knobs: Knobs, fragment: str | None
 ) -> None:
-    switch, origin = fake
-    switch.use(knobs)
-    result = run_ids(origin, [check_id], api_key=API_KEY, level="deep")[check_id]
+    result = _outcome(fake, run_ids, check_id, knobs)
     assert result.outcome == "failed", result
     assert fragment is None or fragment in result.message, result.message
 
@@ -157,8 +178,43 @@ def test_chat_checks_report_each_way_of_failing(
 def test_chat_checks_warn_on_legal_refusals(
     fake, run_ids, check_id: str, knobs: Knobs, fragment: str
 ) -> None:
-    switch, origin = fake
-    switch.use(knobs)
-    result = run_ids(origin, [check_id], api_key=API_KEY, level="deep")[check_id]
+    result = _outcome(fake, run_ids, check_id, knobs)
     assert result.outcome == "warning", result
     assert fragment in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    ("check_id", "knobs", "fragment"), SKIPPED, ids=[f"{c[0]}-{n}" for n, c in enumerate(SKIPPED)]
+)
+def test_chat_checks_skip_what_they_cannot_judge(
+    fake, run_ids, check_id: str, knobs: Knobs, fragment: str
+) -> None:
+    result = _outcome(fake, run_ids, check_id, knobs)
+    assert result.outcome == "skipped", result
+    assert fragment in result.message, result.message
+
+
+@pytest.mark.parametrize(("check_id", "knobs"), PASSED, ids=[c[0] for c in PASSED])
+def test_chat_checks_pass_what_openai_itself_does(
+    fake, run_ids, check_id: str, knobs: Knobs
+) -> None:
+    result = _outcome(fake, run_ids, check_id, knobs)
+    assert result.outcome == "passed", result
+
+
+@pytest.mark.parametrize(
+    ("check_id", "knobs", "feature"),
+    [
+        ("chat.params.n", Knobs(refuse_params=frozenset({"n"})), "chat.n"),
+        ("chat.stream.n_choices", Knobs(refuse_params=frozenset({"n"})), "chat.n"),
+        ("chat.tools.arguments_json", Knobs(refuse_strict=True), "chat.tools.strict"),
+    ],
+    ids=["n", "stream-n", "strict"],
+)
+def test_chat_refusal_is_skipped_when_the_profile_declares_the_feature_unsupported(
+    fake, run_ids, check_id: str, knobs: Knobs, feature: str
+) -> None:
+    profile = Profile(name="no-n", unsupported=(feature,))
+    result = _outcome(fake, run_ids, check_id, knobs, profile=profile)
+    assert result.outcome == "skipped", result
+    assert f"profile 'no-n' declares it unsupported (unsupported: [{feature}])" in result.message

@@ -1,5 +1,5 @@
-"""Gateway profile checks: the breadth fake passes them; each broken variant trips exactly its check id; legal
-variants trip none (catalogue in tests/conformance/fakes/breadth_variants.py)."""
+"""Gateway profile checks: the breadth fake passes them, and the special verdict paths
+(each broken and legal variant is run by test_every_check_proven.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ import pytest
 from conformance.profiles import MONDAY, OPENAI, ProfileError, load_profile
 from tests.conformance.fakes.breadth_run import (
     breadth_origin,  # noqa: F401 - session fixture
-    broken_params,
-    failed,
-    legal_params,
     run_variant,
 )
 
@@ -25,23 +22,6 @@ def test_profile_checks_pass_on_correct_fake(breadth_origin: str) -> None:  # no
     assert {i: r.outcome for i, r in results.items() if r.outcome != "passed"} == {}
 
 
-@pytest.mark.parametrize(("variant", "check_id", "areas"), broken_params("profile"))
-def test_profile_broken_variant_trips_exactly_its_check(
-    breadth_origin: str,  # noqa: F811
-    variant: str,
-    check_id: str,
-    areas: tuple[str, ...],
-) -> None:
-    results = run_variant(breadth_origin, variant, areas)
-    assert set(failed(results)) == {check_id}, failed(results)
-
-
-@pytest.mark.parametrize("variant", legal_params("profile"))
-def test_profile_legal_variant_trips_nothing(breadth_origin: str, variant: str) -> None:  # noqa: F811
-    results = run_variant(breadth_origin, variant, AREAS)
-    assert {i: r.message for i, r in results.items() if r.outcome != "passed"} == {}
-
-
 def test_profile_checks_skip_under_the_strict_openai_profile(breadth_origin: str) -> None:  # noqa: F811
     results = run_variant(breadth_origin, "ok", AREAS, profile=OPENAI)
     assert {r.outcome for r in results.values()} == {"skipped"}
@@ -52,6 +32,16 @@ def test_profile_default_model_may_be_answered_as_the_resolved_model(
 ) -> None:
     results = run_variant(breadth_origin, "resolved_model", AREAS)
     assert results["profile.default_model.served"].outcome == "passed"
+
+
+def test_profile_credits_consistent_fails_a_gateway_metering_nothing(
+    breadth_origin: str,  # noqa: F811
+) -> None:
+    """0 tokens and 0 credits for every request: consistent, but usage counts nothing."""
+    results = run_variant(breadth_origin, "usage_zero", AREAS)
+    result = results["profile.credits.consistent"]
+    assert result.outcome == "failed", result
+    assert "must count its prompt and its non-empty answer" in result.message
 
 
 def test_profile_builtins_load_by_name() -> None:
@@ -81,6 +71,14 @@ def test_profile_file_overrides_a_builtin(tmp_path: Path) -> None:
     assert "sk-acme-spent" not in repr(profile)
 
 
+def test_profile_file_declares_documented_features_unsupported(tmp_path: Path) -> None:
+    path = tmp_path / "tts-lite.yaml"
+    path.write_text("unsupported: [speech.format.opus, speech.format.aac, videos.content]\n")
+    profile = load_profile(str(path))
+    assert profile.unsupported == ("speech.format.opus", "speech.format.aac", "videos.content")
+    assert OPENAI.unsupported == ()
+
+
 def test_profile_file_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
     path = tmp_path / "gateway-x.yaml"
     path.write_text("credits_header: x-credits\n")
@@ -99,8 +97,19 @@ def test_profile_file_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
         ("exhausted_key_env: PARITY_NOT_SET_ANYWHERE\n", "'exhausted_key_env'"),
         ("- just\n- a list\n", "mapping"),
         ("aliases: [unclosed\n", "not valid YAML"),
+        ("unsupported: [speech.format.midi]\n", "'unsupported'.*'speech.format.midi'.*chat.n"),
     ],
-    ids=["unknown", "aliases-type", "bool-type", "string-type", "extends", "env", "list", "yaml"],
+    ids=[
+        "unknown",
+        "aliases-type",
+        "bool-type",
+        "string-type",
+        "extends",
+        "env",
+        "list",
+        "yaml",
+        "unsupported",
+    ],
 )
 def test_profile_file_errors_name_the_bad_field(tmp_path: Path, text: str, named: str) -> None:
     path = tmp_path / "bad.yaml"

@@ -1,15 +1,14 @@
-"""Speech checks: the breadth fake passes them; each broken variant trips exactly its check id; legal
-variants trip none (catalogue in tests/conformance/fakes/breadth_variants.py)."""
+"""Speech checks: the breadth fake passes them, and the special verdict paths
+(each broken and legal variant is run by test_every_check_proven.py)."""
 
 from __future__ import annotations
 
 import pytest
 
+from conformance.profiles import OPENAI, Profile
 from tests.conformance.fakes.breadth_run import (
     breadth_origin,  # noqa: F401 - session fixture
-    broken_params,
     failed,
-    legal_params,
     run_variant,
 )
 
@@ -22,25 +21,25 @@ def test_speech_checks_pass_on_correct_fake(breadth_origin: str) -> None:  # noq
     assert {i: r.outcome for i, r in results.items() if r.outcome != "passed"} == {}
 
 
-@pytest.mark.parametrize(("variant", "check_id", "areas"), broken_params("speech"))
-def test_speech_broken_variant_trips_exactly_its_check(
+@pytest.mark.parametrize(
+    ("profile", "outcome", "fragment"),
+    [
+        (OPENAI, "failed", "OpenAI documents it, so its clients break"),
+        (
+            Profile(name="no-opus", unsupported=("speech.format.opus",)),
+            "skipped",
+            "profile 'no-opus' declares it unsupported (unsupported: [speech.format.opus])",
+        ),
+    ],
+    ids=["openai", "declared-unsupported"],
+)
+def test_speech_clean_refusal_of_a_documented_format_fails_unless_declared(
     breadth_origin: str,  # noqa: F811
-    variant: str,
-    check_id: str,
-    areas: tuple[str, ...],
+    profile: Profile,
+    outcome: str,
+    fragment: str,
 ) -> None:
-    results = run_variant(breadth_origin, variant, areas)
-    assert set(failed(results)) == {check_id}, failed(results)
-
-
-@pytest.mark.parametrize("variant", legal_params("speech"))
-def test_speech_legal_variant_trips_nothing(breadth_origin: str, variant: str) -> None:  # noqa: F811
-    results = run_variant(breadth_origin, variant, AREAS)
-    assert {i: r.message for i, r in results.items() if r.outcome != "passed"} == {}
-
-
-def test_speech_clean_refusal_of_a_format_is_a_warning(breadth_origin: str) -> None:  # noqa: F811
-    results = run_variant(breadth_origin, "opus_refused", AREAS)
-    assert results["speech.format.opus"].outcome == "warning"
-    assert "not offered" in results["speech.format.opus"].message
-    assert failed(results) == {}
+    results = run_variant(breadth_origin, "opus_refused", AREAS, profile=profile)
+    assert results["speech.format.opus"].outcome == outcome
+    assert fragment in results["speech.format.opus"].message
+    assert set(failed(results)) <= {"speech.format.opus"}

@@ -3,17 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conformance.fakes.base import API_KEY
-from tests.conformance.fakes.variants import BROKEN, variant_ids
-
-PREFIXES = "sse."
-VARIANTS = variant_ids(PREFIXES)
-
-
-@pytest.mark.parametrize("check_id", VARIANTS, ids=VARIANTS)
-def test_sse_check_trips_alone_on_its_broken_variant(failed_on_variant, check_id: str) -> None:
-    failed = failed_on_variant(check_id)
-    assert set(failed) == {check_id}, failed
-
+from tests.conformance.fakes.variants import BROKEN
 
 SDK_BREAKERS = [
     "sse.framing.no_empty_events",

@@ -1,15 +1,12 @@
-"""Transcription checks: the breadth fake passes them; each broken variant trips exactly its check id; legal
-variants trip none (catalogue in tests/conformance/fakes/breadth_variants.py)."""
+"""Transcription checks: the breadth fake passes them, and the special verdict paths
+(each broken and legal variant is run by test_every_check_proven.py)."""
 
 from __future__ import annotations
 
-import pytest
-
+from conformance.profiles import Profile
 from tests.conformance.fakes.breadth_run import (
     breadth_origin,  # noqa: F401 - session fixture
-    broken_params,
     failed,
-    legal_params,
     run_variant,
 )
 
@@ -22,33 +19,40 @@ def test_transcriptions_checks_pass_on_correct_fake(breadth_origin: str) -> None
     assert {i: r.outcome for i, r in results.items() if r.outcome != "passed"} == {}
 
 
-@pytest.mark.parametrize(("variant", "check_id", "areas"), broken_params("transcriptions"))
-def test_transcriptions_broken_variant_trips_exactly_its_check(
-    breadth_origin: str,  # noqa: F811
-    variant: str,
-    check_id: str,
-    areas: tuple[str, ...],
-) -> None:
-    results = run_variant(breadth_origin, variant, areas)
-    assert set(failed(results)) == {check_id}, failed(results)
+_FORMATS = {
+    "transcriptions.text.plain": "text",
+    "transcriptions.srt.cues": "srt",
+    "transcriptions.vtt.cues": "vtt",
+    "transcriptions.verbose_json.shape": "verbose_json",
+    "transcriptions.verbose_json.words": "verbose_json",
+}
 
 
-@pytest.mark.parametrize("variant", legal_params("transcriptions"))
-def test_transcriptions_legal_variant_trips_nothing(breadth_origin: str, variant: str) -> None:  # noqa: F811
-    results = run_variant(breadth_origin, variant, AREAS)
-    assert {i: r.message for i, r in results.items() if r.outcome != "passed"} == {}
-
-
-def test_transcriptions_json_only_model_gets_warnings_not_failures(
-    breadth_origin: str,  # noqa: F811
-) -> None:
+def test_transcriptions_refusing_documented_formats_fails(breadth_origin: str) -> None:  # noqa: F811
     results = run_variant(breadth_origin, "json_only", AREAS)
-    warned = {i for i, r in results.items() if r.outcome == "warning"}
-    assert warned == {
-        "transcriptions.text.plain",
-        "transcriptions.srt.cues",
-        "transcriptions.vtt.cues",
-        "transcriptions.verbose_json.shape",
-        "transcriptions.verbose_json.words",
-    }
+    assert set(failed(results)) == set(_FORMATS)
+    assert all("OpenAI documents it" in failed(results)[i] for i in _FORMATS)
+
+
+def test_transcriptions_json_only_model_of_the_spec_is_skipped_not_failed(
+    breadth_origin: str,  # noqa: F811
+) -> None:
+    """The spec documents gpt-4o-mini-transcribe with json only: its refusals are expected."""
+    models = {"transcription": "gpt-4o-mini-transcribe"}
+    results = run_variant(breadth_origin, "json_only", AREAS, models=models)
+    skipped = {i: r.message for i, r in results.items() if r.outcome == "skipped"}
+    assert set(skipped) == set(_FORMATS)
+    assert all(
+        "documents 'gpt-4o-mini-transcribe' with ['json'] only" in m for m in skipped.values()
+    )
+    assert failed(results) == {}
+
+
+def test_transcriptions_formats_a_profile_declares_unsupported_are_skipped(
+    breadth_origin: str,  # noqa: F811
+) -> None:
+    declared = tuple(f"transcriptions.format.{f}" for f in ("text", "srt", "vtt", "verbose_json"))
+    profile = Profile(name="json-only", unsupported=declared)
+    results = run_variant(breadth_origin, "json_only", AREAS, profile=profile)
+    assert {i for i, r in results.items() if r.outcome == "skipped"} == set(_FORMATS)
     assert failed(results) == {}

@@ -1,15 +1,12 @@
-"""Video job checks: the breadth fake passes them; each broken variant trips exactly its check id; legal
-variants trip none (catalogue in tests/conformance/fakes/breadth_variants.py)."""
+"""Video job checks: the breadth fake passes them, and the special verdict paths
+(each broken and legal variant is run by test_every_check_proven.py)."""
 
 from __future__ import annotations
 
-import pytest
-
+from conformance.profiles import Profile
 from tests.conformance.fakes.breadth_run import (
     breadth_origin,  # noqa: F401 - session fixture
-    broken_params,
     failed,
-    legal_params,
     run_variant,
 )
 
@@ -22,25 +19,19 @@ def test_videos_checks_pass_on_correct_fake(breadth_origin: str) -> None:  # noq
     assert {i: r.outcome for i, r in results.items() if r.outcome != "passed"} == {}
 
 
-@pytest.mark.parametrize(("variant", "check_id", "areas"), broken_params("videos"))
-def test_videos_broken_variant_trips_exactly_its_check(
-    breadth_origin: str,  # noqa: F811
-    variant: str,
-    check_id: str,
-    areas: tuple[str, ...],
-) -> None:
-    results = run_variant(breadth_origin, variant, areas)
-    assert set(failed(results)) == {check_id}, failed(results)
-
-
-@pytest.mark.parametrize("variant", legal_params("videos"))
-def test_videos_legal_variant_trips_nothing(breadth_origin: str, variant: str) -> None:  # noqa: F811
-    results = run_variant(breadth_origin, variant, AREAS)
-    assert {i: r.message for i, r in results.items() if r.outcome != "passed"} == {}
-
-
-def test_videos_jobs_only_at_generations_path_are_a_warning(breadth_origin: str) -> None:  # noqa: F811
+def test_videos_jobs_only_at_generations_path_fail(breadth_origin: str) -> None:  # noqa: F811
+    """The official SDK posts to /videos: a target serving only /videos/generations breaks it."""
     results = run_variant(breadth_origin, "generations_only", AREAS)
-    assert results["videos.job.create"].outcome == "warning"
-    assert "/videos/generations" in results["videos.job.create"].message
+    assert set(failed(results)) == {"videos.job.create"}
+    assert "cannot reach" in results["videos.job.create"].message
+
+
+def test_videos_refused_content_is_skipped_when_the_profile_declares_it(
+    breadth_origin: str,  # noqa: F811
+) -> None:
+    profile = Profile(name="no-downloads", unsupported=("videos.content",))
+    results = run_variant(breadth_origin, "content_refused", AREAS, profile=profile)
+    result = results["videos.content.download"]
+    assert result.outcome == "skipped", result
+    assert "unsupported: [videos.content]" in result.message
     assert failed(results) == {}

@@ -39,8 +39,7 @@ from starlette.routing import Route
 
 from conformance.drills.profile import DrillProfile
 from conformance.drills.profile import Route as PriceRoute
-from reference_server.providers.chat_synthesis import prompt_extras
-from reference_server.providers.text import count_tokens, message_tokens
+from reference_server.tokens import count_tokens, message_tokens, prompt_extras
 
 __all__ = ["DEFECTS", "broken_gateway"]
 

@@ -10,10 +10,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from reference_server.admin import admin_router
-from reference_server.controls import Admission, Served, hash_key
-from reference_server.controls_config import build_controls
-from reference_server.metered import MeteredControls
+from reference_server.controls.base import Admission, Served, hash_key
+from reference_server.controls.config import build_controls
+from reference_server.controls.metered import MeteredControls
+from reference_server.endpoints.admin import admin_router
 
 ADMIN = {"authorization": "Bearer sk-admin"}
 
@@ -32,7 +32,7 @@ async def setup(tmp_path) -> AsyncIterator[tuple[httpx.AsyncClient, MeteredContr
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
         yield client, controls
-    await controls.close()
+    await controls.aclose()
 
 
 def assert_error(response: httpx.Response, status: int) -> dict:

@@ -13,7 +13,7 @@ import httpx
 
 import reference_server.app
 import reference_server.config
-import reference_server.gateway
+import reference_server.gateway.flow
 import reference_server.providers.base
 from reference_server.app import create_app
 from reference_server.config import settings_from_mapping
@@ -39,7 +39,7 @@ def test_public_api_is_pinned() -> None:
     assert {"Settings", "load_settings", "settings_from_mapping", "ConfigError"} <= set(
         reference_server.config.__all__
     )
-    assert reference_server.gateway.__all__ == ["SCOPE", "Answer", "Gateway", "OpenStream"]
+    assert reference_server.gateway.flow.__all__ == ["SCOPE", "Answer", "Gateway", "Job"]
 
 
 def test_response_model_resolved_names_the_upstream_model() -> None:

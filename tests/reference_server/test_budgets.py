@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference_server import budgets
-from reference_server.metering import Price, Tariff
+from reference_server.controls import budgets
+from reference_server.controls.metering import Price, Tariff
 
 
 def test_budgets_reserve_refuses_what_does_not_fit():

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from reference_server.controls import Admission, ControlsError, Served, hash_key
-from reference_server.controls_config import build_controls
-from reference_server.metered import MeteredControls
+from reference_server.controls.base import Admission, Served, hash_key
+from reference_server.controls.config import build_controls
+from reference_server.controls.metered import MeteredControls
+from reference_server.errors import GatewayError
 
 PRICES = {"m": (1000.0, 1000.0)}  # 1000 credits per Mtok: one token costs 1000 micro-credits
 
@@ -45,7 +46,7 @@ async def test_budgets_exhausted_key_gets_insufficient_quota(tmp_path):
     t1 = await controls.admit(p, adm("a"))
     t2 = await controls.admit(p, adm("b"))
     assert t1.reserved_credits == pytest.approx(0.02)
-    with pytest.raises(ControlsError) as info:
+    with pytest.raises(GatewayError) as info:
         await controls.admit(p, adm("c"))
     err = info.value
     assert (err.status, err.type, err.code) == (429, "insufficient_quota", "insufficient_quota")
@@ -54,7 +55,7 @@ async def test_budgets_exhausted_key_gets_insufficient_quota(tmp_path):
     await controls.settle(t1, done(10, 2))  # 0.012 spent; 0.008 of the hold is freed
     await controls.release(t2)
     await controls.admit(p, adm("c"))  # fits again
-    await controls.close()
+    await controls.aclose()
 
 
 async def test_budgets_absent_max_tokens_reserves_configured_cap(tmp_path):
@@ -65,7 +66,7 @@ async def test_budgets_absent_max_tokens_reserves_configured_cap(tmp_path):
     p = await controls.authenticate("Bearer sk-1", "ai:consume")
     ticket = await controls.admit(p, adm("a", max_out=None))
     assert ticket.reserved_credits == pytest.approx(0.11)  # (10 + 100) x 1000 micro
-    await controls.close()
+    await controls.aclose()
 
 
 async def test_budgets_owner_budget_spans_keys(tmp_path):
@@ -73,9 +74,9 @@ async def test_budgets_owner_budget_spans_keys(tmp_path):
     p1 = await controls.authenticate("Bearer sk-1", "ai:consume")
     p2 = await controls.authenticate("Bearer sk-2", "ai:consume")
     await controls.admit(p1, adm("a"))
-    with pytest.raises(ControlsError, match="owner:alice"):
+    with pytest.raises(GatewayError, match="owner:alice"):
         await controls.admit(p2, adm("b"))
-    await controls.close()
+    await controls.aclose()
 
 
 async def test_budgets_no_budget_never_blocks(tmp_path):
@@ -84,7 +85,7 @@ async def test_budgets_no_budget_never_blocks(tmp_path):
     for i in range(20):
         ticket = await controls.admit(p, adm(f"r{i}", max_out=10**9))
         assert ticket.reserved_credits == 0
-    await controls.close()
+    await controls.aclose()
 
 
 async def test_budgets_concurrent_admissions_never_overspend(tmp_path):
@@ -100,7 +101,7 @@ async def test_budgets_concurrent_admissions_never_overspend(tmp_path):
         p = await controls.authenticate("Bearer sk-1", "ai:consume")
         try:
             ticket = await controls.admit(p, adm(f"r{i}"))
-        except ControlsError as exc:
+        except GatewayError as exc:
             codes.append(exc.code)
             refused += 1
             return
@@ -116,4 +117,4 @@ async def test_budgets_concurrent_admissions_never_overspend(tmp_path):
     spent, held = await workers[0].store.key_usage("k1")
     assert (spent, held) == (500_000, 0)
     for controls in workers:
-        await controls.close()
+        await controls.aclose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reference_server.circuit import CircuitBreakers, health_of
+from reference_server.gateway.circuit import CircuitBreakers, health_of
 
 
 class Clock:

@@ -17,7 +17,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -28,8 +27,8 @@ import httpx
 import pytest
 import yaml
 
-from reference_server.controls import hash_key
-from tests.live import free_port
+from conformance.launch import free_port, launched, reference_server_argv
+from reference_server.controls.base import hash_key
 
 pytestmark = pytest.mark.slow
 
@@ -58,53 +57,33 @@ def write_config(tmp_path: Path, controls: dict[str, Any], keys: dict[str, str])
 
 @contextlib.contextmanager
 def live_server(config: Path, workers: int = 4) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``python -m reference_server serve --workers N`` in its own process group."""
+    """``python -m reference_server serve --workers N``; its output goes to ``<config>.log``."""
     port = free_port()
-    log_path = config.with_suffix(".log")
-    log = log_path.open("ab")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reference_server",
-            "serve",
-            "--config",
-            str(config),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        cwd=Path(__file__).parents[2],
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
     origin = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(origin + "/api/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.1)
+    argv = reference_server_argv(
+        "--config",
+        str(config),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    )
+    with launched(argv, origin + "/api/models", log=config.with_suffix(".log")) as proc:
         time.sleep(0.5 * workers)  # let every worker finish booting
         yield origin, proc
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-        log.close()
+
+
+def kill9(pid: int) -> None:
+    """SIGKILL a server process and its workers (uvicorn's supervisor first: it would restart
+    them), the way a machine losing power stops them all at once."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    for child in children:
+        with contextlib.suppress(ProcessLookupError, FileNotFoundError):
+            kill9(int(child))
 
 
 def micro(value: str | float) -> int:

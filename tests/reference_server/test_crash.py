@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import sqlite3
 import time
 from typing import Any
@@ -15,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.reference_server.test_concurrency import chat, live_server, write_config
+from tests.reference_server.test_concurrency import chat, kill9, live_server, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +56,7 @@ def test_crash_kill9_ledger_matches_what_clients_received(tmp_path):
             async def killer() -> None:
                 while len(received) < 150:
                     await asyncio.sleep(0.02)
-                os.killpg(proc.pid, signal.SIGKILL)
+                kill9(proc.pid)
 
             await asyncio.gather(killer(), *(user(n) for n in range(8)))
 

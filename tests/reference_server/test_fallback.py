@@ -15,7 +15,7 @@ import pytest
 
 from reference_server.app import build_providers, create_app, default_controls
 from reference_server.config import Settings, settings_from_mapping
-from reference_server.controls import Admission, Principal, Served, Settlement, Ticket
+from reference_server.controls.base import Admission, Principal, Served, Settlement, Ticket
 from reference_server.providers.base import Call, ProviderError, Reply
 from tests.live import serve
 
@@ -30,11 +30,13 @@ class RecordingControls:
         self.inner = default_controls(settings)
         self.settled: list[Served] = []
         self.released: list[str] = []
+        self.admitted: list[Admission] = []
 
     async def authenticate(self, authorization: str | None, scope: str) -> Principal:
         return await self.inner.authenticate(authorization, scope)
 
     async def admit(self, principal: Principal, admission: Admission) -> Ticket:
+        self.admitted.append(admission)
         return Ticket(principal, admission, headers={"x-ratelimit-limit-requests": "1000"})
 
     async def settle(self, ticket: Ticket, served: Served) -> Settlement:
@@ -43,6 +45,9 @@ class RecordingControls:
 
     async def release(self, ticket: Ticket) -> None:
         self.released.append(ticket.admission.request_id)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def _settings(primary: dict[str, Any], *, threshold: int = 100, cooldown: float = 10.0) -> Settings:
@@ -342,14 +347,13 @@ def test_unexpected_failure_after_commit_is_an_in_stream_error() -> None:
 
 
 async def test_stream_abandoned_before_its_first_byte_is_still_settled() -> None:
-    from reference_server.circuit import CircuitBreakers
-    from reference_server.controls import Admission
-    from reference_server.gateway import Gateway, OpenStream
-    from reference_server.relay import RelayResponse, chat_sse
+    from reference_server.controls.base import Admission
+    from reference_server.endpoints.sse import RelayResponse, chat_events
+    from reference_server.gateway.circuit import CircuitBreakers
+    from reference_server.gateway.relay import Relay
 
     settings = _settings({})
     controls = RecordingControls(settings)
-    gateway = Gateway(settings, controls, build_providers(settings), CircuitBreakers())
     principal = await controls.authenticate("Bearer sk-parity-demo", "ai:consume")
     ticket = await controls.admit(
         principal, Admission("r1", "chat", "alias", ("primary/m",), 5, None, True)
@@ -364,16 +368,20 @@ async def test_stream_abandoned_before_its_first_byte_is_still_settled() -> None
 
     rest_items = rest()
     await anext(rest_items)  # started, so that aclose() runs its finally
-    deployment = settings.models[0].deployments[0]
-    stream = OpenStream(deployment, {"choices": []}, rest_items, 0.0, 0.0)
-    response = RelayResponse(
-        lambda: chat_sse(gateway, ticket, stream, model=None, include_usage=False, prompt_tokens=5),
-        gateway=gateway,
-        ticket=ticket,
-        stream=stream,
+    relay = Relay(
+        controls,
+        CircuitBreakers(),
+        ticket,
+        deployment=settings.models[0].deployments[0],
+        first={"choices": []},
+        rest=rest_items,
+        kind="chat",
+        model="alias",
         prompt_tokens=5,
-        headers={},
+        started_at=0.0,
+        first_byte_at=0.0,
     )
+    response = RelayResponse(relay, chat_events(relay, model=None, include_usage=False))
 
     async def receive() -> dict[str, Any]:
         await asyncio.sleep(10)

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from reference_server.controls import ControlsError, hash_key
-from reference_server.controls_config import ControlsConfigError, build_controls
-from reference_server.keys import mint_key
-from reference_server.metered import MeteredControls
+from reference_server.controls.base import hash_key
+from reference_server.controls.config import ControlsConfigError, build_controls
+from reference_server.controls.keys import mint_key
+from reference_server.controls.metered import MeteredControls
+from reference_server.errors import GatewayError
 
 PRICES = {"m": (1.0, 2.0)}
 
@@ -32,7 +33,7 @@ def make(tmp_path, raw=None, environ=None) -> MeteredControls:
 async def controls(tmp_path) -> AsyncIterator[MeteredControls]:
     made = make(tmp_path, {"admin_key": "sk-admin"})
     yield made
-    await made.close()
+    await made.aclose()
 
 
 @pytest.mark.parametrize(
@@ -45,7 +46,7 @@ async def controls(tmp_path) -> AsyncIterator[MeteredControls]:
     ids=["absent", "not-bearer", "wrong"],
 )
 async def test_keys_refusals_are_openai_errors(controls, header, status, code):
-    with pytest.raises(ControlsError) as info:
+    with pytest.raises(GatewayError) as info:
         await controls.authenticate(header, "ai:consume")
     assert (info.value.status, info.value.code, info.value.type) == (
         status,
@@ -57,14 +58,14 @@ async def test_keys_refusals_are_openai_errors(controls, header, status, code):
 async def test_keys_config_key_authenticates_and_lacks_admin(controls):
     principal = await controls.authenticate("Bearer sk-demo", "ai:consume")
     assert (principal.key_id, principal.owner) == ("demo", "demo-user")
-    with pytest.raises(ControlsError) as info:
+    with pytest.raises(GatewayError) as info:
         await controls.authenticate("Bearer sk-demo", "admin")
     assert (info.value.status, info.value.type) == (403, "permission_error")
 
 
 async def test_keys_admin_key_only_for_admin(controls):
     assert (await controls.authenticate("Bearer sk-admin", "admin")).key_id == "admin"
-    with pytest.raises(ControlsError) as info:
+    with pytest.raises(GatewayError) as info:
         await controls.authenticate("Bearer sk-admin", "ai:consume")
     assert info.value.status == 403
 
@@ -72,9 +73,9 @@ async def test_keys_admin_key_only_for_admin(controls):
 async def test_keys_env_admin_key_wins_over_config(tmp_path):
     controls = make(tmp_path, {"admin_key": "sk-file"}, environ={"PARITY_ADMIN_KEY": "sk-env"})
     assert (await controls.authenticate("Bearer sk-env", "admin")).key_id == "admin"
-    with pytest.raises(ControlsError):
+    with pytest.raises(GatewayError):
         await controls.authenticate("Bearer sk-file", "admin")
-    await controls.close()
+    await controls.aclose()
 
 
 async def test_keys_stored_hashed_never_plain(tmp_path, controls):
@@ -114,10 +115,10 @@ async def test_keys_revocation_seen_by_another_instance(tmp_path, controls):
     # A request that arrives after the revocation is handled in a later event loop iteration
     # of the other worker (stores/sqlite.py: a generation read serves one iteration).
     await asyncio.sleep(0)
-    with pytest.raises(ControlsError) as info:
+    with pytest.raises(GatewayError) as info:
         await other.authenticate(f"Bearer {minted.secret}", "ai:consume")
     assert info.value.code == "invalid_api_key"
-    await other.close()
+    await other.aclose()
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from reference_server.controls import Admission, Served, hash_key
-from reference_server.controls_config import build_controls
-from reference_server.metered import MeteredControls
+from reference_server.controls.base import Admission, Served, hash_key
+from reference_server.controls.config import build_controls
+from reference_server.controls.metered import MeteredControls
 
 PRICES = {
     "monday-standard": (3.0, 15.0),
@@ -32,7 +32,7 @@ async def controls(tmp_path):
     )
     assert isinstance(made, MeteredControls)
     yield made
-    await made.close()
+    await made.aclose()
 
 
 def admission(rid: str, model: str, endpoint="chat") -> Admission:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_server.metering import (
+from reference_server.controls.metering import (
     MICRO,
     Price,
     Tariff,

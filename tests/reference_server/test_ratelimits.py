@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_server.ratelimits import (
+from reference_server.controls.ratelimits import (
     Limit,
     adjust,
     go_duration,

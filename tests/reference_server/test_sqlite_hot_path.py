@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from reference_server.budgets import Account
-from reference_server.controls import hash_key
-from reference_server.keys import KeyRecord
-from reference_server.ledger import LedgerRow
-from reference_server.stores import AdmitRequest, BudgetCharge, StoreUnavailableError
-from reference_server.stores import sqlite as sqlite_module
-from reference_server.stores.sqlite import SqliteStore
+from reference_server.controls.base import hash_key
+from reference_server.controls.budgets import Account
+from reference_server.controls.keys import KeyRecord
+from reference_server.controls.ledger import LedgerRow
+from reference_server.controls.stores import AdmitRequest, BudgetCharge, StoreUnavailableError
+from reference_server.controls.stores import sqlite as sqlite_module
+from reference_server.controls.stores.sqlite import SqliteStore
 from tests.reference_server.test_stores import _row as _ledger_row
 
 SECRET = "sk-cached"
@@ -82,8 +82,8 @@ async def test_sqlite_key_generation_read_once_per_loop_iteration(stores):
     assert await _cached_lookup(second) is not None
     await _next_request()
     reads: list[str] = []
-    assert second._inline_conn is not None
-    second._inline_conn.set_trace_callback(reads.append)
+    assert second._runner.inline_conn is not None
+    second._runner.inline_conn.set_trace_callback(reads.append)
     for _ in range(5):  # no suspension between these: one iteration
         assert await second.key_by_hash(DIGEST) == _record()
     assert sum("key_generation" in sql for sql in reads) == 1, reads
@@ -167,8 +167,8 @@ async def test_sqlite_settlements_arriving_together_share_one_commit(stores, tmp
     first, _ = stores
     await first.settle(_ledger_row("warm", 7), 0)  # the inline connection exists from here on
     statements: list[str] = []
-    assert first._inline_conn is not None
-    first._inline_conn.set_trace_callback(statements.append)
+    assert first._runner.inline_conn is not None
+    first._runner.inline_conn.set_trace_callback(statements.append)
     path = tmp_path / "controls.db"
 
     async def settle(n: int) -> None:

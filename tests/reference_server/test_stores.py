@@ -17,15 +17,15 @@ from typing import Any
 
 import pytest
 
-from reference_server.budgets import Account
-from reference_server.controls import hash_key
-from reference_server.keys import KeyRecord
-from reference_server.ledger import LedgerRow
-from reference_server.ratelimits import Limit
-from reference_server.stores import AdmitRequest, BudgetCharge, RateCharge
-from reference_server.stores.redis import RedisStore
-from reference_server.stores.sqlite import SqliteStore
-from tests.live import free_port
+from conformance.launch import free_port
+from reference_server.controls.base import hash_key
+from reference_server.controls.budgets import Account
+from reference_server.controls.keys import KeyRecord
+from reference_server.controls.ledger import LedgerRow
+from reference_server.controls.ratelimits import Limit
+from reference_server.controls.stores import AdmitRequest, BudgetCharge, RateCharge
+from reference_server.controls.stores.redis import RedisStore
+from reference_server.controls.stores.sqlite import SqliteStore
 
 
 @contextlib.contextmanager
@@ -237,7 +237,7 @@ async def test_stores_seed_updates_config_keys(store):
 
 
 async def test_stores_redis_unreachable_fails_fast():
-    from reference_server.stores import StoreUnavailableError
+    from reference_server.controls.stores import StoreUnavailableError
 
     dead = RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.2)
     started = time.monotonic()
@@ -274,7 +274,7 @@ async def test_stores_redis_burst_beyond_the_pool_waits_for_a_connection(redis_u
 
 
 def test_stores_sqlite_lock_wait_is_bounded(tmp_path):
-    from reference_server.stores import StoreUnavailableError
+    from reference_server.controls.stores import StoreUnavailableError
 
     path = tmp_path / "locked.db"
     asyncio.run(_touch(path))

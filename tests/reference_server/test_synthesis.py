@@ -24,7 +24,8 @@ from reference_server.providers.media import (
 )
 from reference_server.providers.media_synthesis import embeddings_body
 from reference_server.providers.schema_values import value_for_schema
-from reference_server.providers.text import count_tokens, split_tokens, synthetic_tokens
+from reference_server.providers.text import synthetic_tokens
+from reference_server.tokens import count_tokens, split_tokens
 
 
 @settings(max_examples=200, deadline=None)

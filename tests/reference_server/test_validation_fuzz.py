@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reference_server import request_schemas
 from reference_server.errors import GatewayError
+from reference_server.validation import schemas as request_schemas
 
 AUTH = {"authorization": "Bearer sk-parity-demo"}
 USER = [{"role": "user", "content": "hi"}]

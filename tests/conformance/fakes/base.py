@@ -87,6 +87,7 @@ class Knobs:
     completion_object: str = "chat.completion"
     completion_created_ms: bool = False
     usage_total_off: int = 0
+    flat_usage: bool = False  # usage 10/5/15 whatever was sent and written
     completion_fingerprint_int: bool = False
     ignore_max_tokens: bool = False
     ignore_max_completion_tokens: bool = False
@@ -97,6 +98,8 @@ class Knobs:
     reject_unknown_422: bool = False
     required_no_call: bool = False
     args_object: bool = False
+    bad_arguments: str = ""  # "plain" or "strict": those functions' calls get cut-off JSON
+    refuse_strict: bool = False  # a function with strict: true is answered with a 400
     tools_finish_stop: bool = False
     ignore_named: bool = False
     call_under_none: bool = False
@@ -112,6 +115,8 @@ class Knobs:
     missing_status: int = 400
     wrong_type_status: int = 400
     range_check: bool = True
+    unchecked_ranges: frozenset[str] = frozenset()  # parameters whose bounds go unchecked
+    default_model: str | None = None  # serves requests without `model` (OpenAI requires it)
     unknown_model_status: int = 404
     stream_unknown_as_sse: bool = False
     oversize_html_500: bool = False
@@ -131,7 +136,10 @@ class Knobs:
     mutate_completion: Callable[[dict[str, Any]], Any] | None = None
     mutate_models: Callable[[dict[str, Any]], Any] | None = None
     mutate_model: Callable[[dict[str, Any]], Any] | None = None
+    # gets every JSON chunk of a stream (in order) and returns the chunks to send instead
+    mutate_chunks: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
     refuse_params: frozenset[str] = frozenset()  # request keys answered with a 400
+    fixed_text: str | None = None  # every answer says this, whatever was asked
 
 
 def _headers(knobs: Knobs) -> dict[str, str]:

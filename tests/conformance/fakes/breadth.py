@@ -49,6 +49,8 @@ CATALOG: dict[str, tuple[str, tuple[str, ...]]] = {
     "fake-image": ("image", ("images",)),
     "fake-tts": ("audio", ("speech",)),
     "fake-whisper": ("audio", ("transcription",)),
+    # the spec documents json as its only response_format
+    "gpt-4o-mini-transcribe": ("audio", ("transcription",)),
     "fake-video": ("video", ("videos",)),
     "fake-realtime": ("realtime", ("realtime",)),
 }
@@ -154,8 +156,13 @@ def error(
     code: str | None = None,
     type_: str = "invalid_request_error",
 ) -> Response:
-    """OpenAI's error object (ErrorResponse)."""
-    payload = {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    """OpenAI's error object (ErrorResponse); ``embeddings_error_detail`` answers errors of
+    the embeddings endpoint in a framework's ``{"detail": ...}`` shape instead."""
+    payload: dict[str, Any] = {
+        "error": {"message": message, "type": type_, "param": param, "code": code}
+    }
+    if knobs.broken("embeddings_error_detail") and request.url.path.endswith("/embeddings"):
+        payload = {"detail": message}
     return respond(knobs, request, payload, status)
 
 

@@ -2,8 +2,7 @@
 
 ``breadth_origin`` (a session fixture; import it into a test module) serves
 :func:`create_breadth_app`; :func:`run_variant` runs the checks of some areas against one
-variant through the real runner and returns ``{check id: CheckResult}``. ``broken_params`` and
-``legal_params`` turn the catalogue in ``breadth_variants`` into ``pytest.param`` lists.
+variant through the real runner and returns ``{check id: CheckResult}``.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import functools
 import ssl
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
 
 import httpx
 import pytest
@@ -22,29 +20,12 @@ from conformance.profiles import MONDAY, OPENAI, Profile
 from conformance.runner import CheckResult, load_checks, run_checks, select_checks
 from conformance.target import Target
 from tests.conformance.fakes.breadth import API_KEY, EXHAUSTED_KEY, MODELS, create_breadth_app
-from tests.conformance.fakes.breadth_variants import BROKEN, LEGAL
 from tests.live import serve
 
-__all__ = ["PROFILE", "breadth_origin", "broken_params", "failed", "legal_params", "run_variant"]
+__all__ = ["PROFILE", "breadth_origin", "failed", "run_variant"]
 
 # The monday profile, plus what the fake also offers: an exhausted key and rate-limit headers.
 PROFILE = replace(MONDAY, exhausted_key=EXHAUSTED_KEY, rate_limit_headers=True)
-
-# Legal quirks by the areas whose answers they change (the rest are untouched by them).
-_LEGAL_AREAS: dict[str, tuple[str, ...]] = {
-    "vendor_fields": ("*",),
-    "gzip": ("*",),
-    "unusual_ids": ("*",),
-    "conn_close": ("*",),
-    "sse_no_space+sse_comments": ("responses", "profile", "sdk"),
-    "sse_crlf+split_writes": ("responses", "profile", "sdk"),
-    "octet_stream": ("speech", "videos", "sdk"),
-    "resolved_model": ("profile",),
-    "handshake_401": ("realtime",),
-    "extra_events": ("responses", "realtime", "sdk"),
-    "cr_vtt_hours": ("transcriptions",),
-    "url_images": ("images", "sdk"),
-}
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +43,7 @@ def run_variant(
     api_key: str = API_KEY,
     discover: bool = False,
     ids: tuple[str, ...] = (),
+    models: dict[str, str] | None = None,
 ) -> dict[str, CheckResult]:
     chosen = ids or tuple(spec.id for spec in load_checks() if spec.area in areas)
     if profile is None:
@@ -72,7 +54,7 @@ def run_variant(
         api_key=api_key,
         level="deep",
         profile=profile,
-        models={} if discover else dict(MODELS),  # type: ignore[arg-type]
+        models={} if discover else {**MODELS, **(models or {})},  # type: ignore[arg-type]
     )
     registry = load_checks()
     specs = select_checks([registry.get(i) for i in chosen], level="deep")
@@ -91,21 +73,3 @@ def _tls() -> ssl.SSLContext:
 
 def failed(results: dict[str, CheckResult]) -> dict[str, str]:
     return {i: r.message for i, r in results.items() if r.outcome == "failed"}
-
-
-def broken_params(area: str) -> list[Any]:
-    """Broken variants whose tripped check belongs to ``area``."""
-    return [
-        pytest.param(name, check_id, areas, id=name)
-        for name, (check_id, areas) in BROKEN.items()
-        if check_id.split(".", 1)[0] == area
-    ]
-
-
-def legal_params(area: str) -> list[Any]:
-    """Legal variants that change what ``area`` sees."""
-    return [
-        pytest.param(name, id=name)
-        for name in LEGAL
-        if area in _LEGAL_AREAS[name] or "*" in _LEGAL_AREAS[name]
-    ]

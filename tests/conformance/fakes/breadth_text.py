@@ -96,12 +96,17 @@ def _value_for(schema: Any) -> Any:
 
 
 async def chat(knobs: BreadthKnobs, request: Request) -> Response:
-    body = await request.json()
+    try:
+        body = await request.json()
+    except ValueError:
+        return error(knobs, request, 400, "We could not parse the JSON body.")
     model = body.get("model") or DEFAULT_MODEL
     if knobs.broken("default_wrong") and "model" not in body:
         model = "fake-chat"
     if model not in CATALOG or CATALOG[model][0] != "text":
         return error(knobs, request, 404, f"The model {model!r} does not exist.", param="model")
+    if knobs.broken("alias_uncallable") and model == "monday-fast":
+        return error(knobs, request, 503, "No deployment serves this alias.", type_="server_error")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         return error(knobs, request, 400, "messages is required.", param="messages")
@@ -134,6 +139,8 @@ async def chat(knobs: BreadthKnobs, request: Request) -> Response:
         ]
         finish = "tool_calls"
     completion = len(str(message["content"] or message.get("tool_calls")).split())
+    if knobs.broken("usage_zero"):
+        prompt = completion = 0
     usage = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -377,4 +384,6 @@ def _responses_stream(
         framed.append((name, json.dumps(event)))
     if knobs.broken("done_sentinel"):
         framed.append((None, "[DONE]"))
+    if knobs.broken("done_early"):
+        framed.insert(len(framed) - 1, (None, "[DONE]"))
     return sse(knobs, framed)

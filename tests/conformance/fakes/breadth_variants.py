@@ -10,7 +10,7 @@ variant of a server of their own.
 
 from __future__ import annotations
 
-__all__ = ["BROKEN", "CATALOG_BROKEN", "LEGAL"]
+__all__ = ["BROKEN", "CATALOG_BROKEN", "CATALOG_LEGAL", "LEGAL"]
 
 BROKEN: dict[str, tuple[str, tuple[str, ...]]] = {
     # embeddings
@@ -51,6 +51,7 @@ BROKEN: dict[str, tuple[str, tuple[str, ...]]] = {
     "video_backwards": ("videos.job.progression", ("videos",)),
     "video_not_mp4": ("videos.content.download", ("videos",)),
     "video_unknown_200": ("videos.job.unknown_404", ("videos",)),
+    "content_refused": ("videos.content.download", ("videos",)),
     # responses
     "response_object": ("responses.response.shape", ("responses",)),
     "response_usage_sum": ("responses.response.usage", ("responses",)),
@@ -59,6 +60,7 @@ BROKEN: dict[str, tuple[str, tuple[str, ...]]] = {
     "in_progress_late": ("responses.stream.event_order", ("responses", "sdk")),
     "delta_dropped": ("responses.stream.text_concat", ("responses",)),
     "completed_no_usage": ("responses.stream.completed_response", ("responses",)),
+    "done_early": ("responses.stream.no_done_sentinel", ("responses",)),
     # realtime
     "rt_no_echo": ("realtime.handshake.subprotocol_auth", ("realtime",)),
     "rt_bad_key_accepted": ("realtime.handshake.bad_key_refused", ("realtime",)),
@@ -67,8 +69,10 @@ BROKEN: dict[str, tuple[str, tuple[str, ...]]] = {
     "rt_item_without_item": ("realtime.conversation.item_created", ("realtime",)),
     "rt_beta_names": ("realtime.response.text_deltas", ("realtime",)),
     "rt_close_on_invalid": ("realtime.errors.invalid_frame", ("realtime",)),
+    "rt_header_refused": ("realtime.handshake.header_auth", ("realtime",)),
     # profile (run with the monday profile plus an exhausted key and rate-limit headers)
     "alias_unlisted": ("profile.aliases.listed", ("profile",)),
+    "alias_uncallable": ("profile.aliases.callable", ("profile",)),
     "default_wrong": ("profile.default_model.served", ("profile",)),
     "credits_missing": ("profile.credits.header", ("profile",)),
     "credits_flat": ("profile.credits.consistent", ("profile",)),
@@ -95,17 +99,21 @@ CATALOG_BROKEN: dict[str, str] = {
     "catalog_route": "catalog.categories.routes",
 }
 
-LEGAL: tuple[str, ...] = (
-    "vendor_fields",
-    "gzip",
-    "unusual_ids",
-    "conn_close",
-    "sse_no_space+sse_comments",
-    "sse_crlf+split_writes",
-    "octet_stream",
-    "resolved_model",
-    "handshake_401",
-    "extra_events",
-    "cr_vtt_hours",
-    "url_images",
-)
+# Legal variants by the areas whose answers they change (the rest are untouched by them).
+LEGAL: dict[str, tuple[str, ...]] = {
+    "vendor_fields": ("*",),
+    "gzip": ("*",),
+    "unusual_ids": ("*",),
+    "conn_close": ("*",),
+    "sse_no_space+sse_comments": ("responses", "profile", "sdk"),
+    "sse_crlf+split_writes": ("responses", "profile", "sdk"),
+    "octet_stream": ("speech", "videos", "sdk"),
+    "resolved_model": ("profile",),
+    "handshake_401": ("realtime",),
+    "extra_events": ("responses", "realtime", "sdk"),
+    "cr_vtt_hours": ("transcriptions",),
+    "url_images": ("images", "sdk"),
+}
+
+# The public catalog's legal variants (served as the catalog variant of a server of its own).
+CATALOG_LEGAL: tuple[str, ...] = ("vendor_fields+gzip",)

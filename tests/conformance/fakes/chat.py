@@ -62,6 +62,37 @@ def _schema_value(schema: dict[str, Any], drop_one: bool) -> Any:
     return {"string": "Paris", "number": 2.1, "integer": 2, "boolean": True}.get(kind)
 
 
+# The documented bounds (official spec, CreateChatCompletionRequest): minimum/maximum of the
+# sampling parameters, logit_bias values "from -100 to 100", token caps of at least 1.
+_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "temperature": (0, 2),
+    "top_p": (0, 1),
+    "presence_penalty": (-2, 2),
+    "frequency_penalty": (-2, 2),
+    "n": (1, 128),
+    "top_logprobs": (0, 20),
+    "max_completion_tokens": (1, None),
+    "max_tokens": (1, None),
+}
+
+
+def _out_of_range(knobs: Knobs, body: dict[str, Any]) -> tuple[str, Any] | None:
+    """The first parameter past its documented bound that this variant checks."""
+    values = {k: body.get(k) for k in _BOUNDS}
+    biases = body.get("logit_bias")
+    for name, value in values.items():
+        if name in knobs.unchecked_ranges or not isinstance(value, int | float):
+            continue
+        low, high = _BOUNDS[name]
+        if (low is not None and value < low) or (high is not None and value > high):
+            return name, value
+    if isinstance(biases, dict) and "logit_bias" not in knobs.unchecked_ranges:
+        for value in biases.values():
+            if not isinstance(value, int) or not -100 <= value <= 100:
+                return "logit_bias", value
+    return None
+
+
 def _validate(knobs: Knobs, request: Request, body: Any) -> Response | None:
     def bad(status: int, message: str, param: str | None) -> Response:
         return error(knobs, request, status, message, param=param, chat=True)
@@ -70,6 +101,8 @@ def _validate(knobs: Knobs, request: Request, body: Any) -> Response | None:
         return bad(400, "The body must be a JSON object.", None)
     if knobs.reject_unknown_422 and set(body) - _KNOWN:
         return json_response(knobs, request, {"detail": [{"msg": "extra fields"}]}, 422)
+    if knobs.default_model is not None and "model" not in body:
+        body["model"] = knobs.default_model
     if not isinstance(body.get("model"), str):
         return bad(400, "you must provide a model parameter", "model")
     messages = body.get("messages")
@@ -86,9 +119,9 @@ def _validate(knobs: Knobs, request: Request, body: Any) -> Response | None:
             return bad(400, "content must be a string.", "messages")
         if knobs.reject_tool_messages and message["role"] == "tool":
             return bad(400, "tool messages are not supported.", "messages")
-    temperature = body.get("temperature")
-    if knobs.range_check and temperature is not None and not 0 <= temperature <= 2:
-        return bad(400, f"{temperature} is greater than the maximum of 2", "temperature")
+    past = _out_of_range(knobs, body) if knobs.range_check else None
+    if past is not None:
+        return bad(400, f"Invalid '{past[0]}': {past[1]!r} is out of range.", past[0])
     n = body.get("n", 1)
     if not isinstance(n, int) or n < 1:
         return bad(400, f"{n!r} is less than the minimum of 1", "n")
@@ -109,9 +142,13 @@ def _plan(knobs: Knobs, body: dict[str, Any]) -> dict[str, Any]:
             names = [choice["function"]["name"]]
         elif "both" not in prompt or body.get("parallel_tool_calls") is False:
             names = names[:1]
+        strict = any(t["function"].get("strict") for t in tools)
+        arguments = '{"city": "Paris"}'
+        if knobs.bad_arguments == ("strict" if strict else "plain"):
+            arguments = '{"city": "Par'
         for number, name in enumerate(names):
             call_id = f"{knobs.tool_id_prefix}{'dup' if knobs.parallel_dup_ids else number}x7"
-            calls.append({"id": call_id, "name": name, "arguments": '{"city": "Paris"}'})
+            calls.append({"id": call_id, "name": name, "arguments": arguments})
     if calls:
         named = isinstance(choice, dict)
         return {"calls": calls, "words": [], "finish": "stop" if named else "tool_calls"}
@@ -125,6 +162,8 @@ def _plan(knobs: Knobs, body: dict[str, Any]) -> dict[str, Any]:
         value = _schema_value(fmt["json_schema"]["schema"], knobs.schema_missing_field)
         return {"calls": [], "words": [json.dumps(value)], "finish": "stop"}
     words = _words(prompt) if not answered else ["It", "is", "18", "C."]
+    if knobs.fixed_text is not None:
+        words = knobs.fixed_text.split()
     finish = "stop"
     stop = body.get("stop")
     stops = [stop] if isinstance(stop, str) else list(stop or [])
@@ -148,6 +187,8 @@ def _prompt_tokens(body: dict[str, Any]) -> int:
 
 
 def _usage(knobs: Knobs, prompt: int, completion: int, off: int = 0) -> dict[str, Any]:
+    if knobs.flat_usage:
+        prompt, completion = 10, 5
     usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -211,6 +252,12 @@ async def chat_completion(knobs: Knobs, request: Request) -> Response:
     refusal = _validate(knobs, request, body)
     if refusal is not None:
         return refusal
+    if knobs.refuse_strict and any(
+        isinstance(t, dict) and t.get("function", {}).get("strict") for t in body.get("tools") or []
+    ):
+        return error(
+            knobs, request, 400, "strict function calling is not supported.", param="tools"
+        )
     if body["model"] not in MODELS:
         message = f"The model `{body['model']}` does not exist or you do not have access to it."
         if body.get("stream") and knobs.stream_unknown_as_sse:
@@ -235,12 +282,9 @@ async def chat_completion(knobs: Knobs, request: Request) -> Response:
             media_type=knobs.stream_content_type,
             headers=_headers(knobs),
         )
-    basic = (
-        _text(body["messages"][-1].get("content")).startswith("Count from")
-        and "n" not in body
-        and "stream" not in body
-        and "x_parity_probe" not in body
-    )
+    basic = set(body) == {"model", "messages", "max_completion_tokens"} and _text(
+        body["messages"][-1].get("content")
+    ).startswith("Count from")
     if knobs.fail_basic and basic:
         return error(knobs, request, 500, "The server had an error.", "server_error")
     return _completion(knobs, request, body, plan)

@@ -122,7 +122,11 @@ def stream_events(
 ) -> list[bytes]:
     """The whole stream, one bytes object per event (written separately, paced by ``itl``)."""
     payloads: list[str] = []
-    for position, item in enumerate(_chunks(knobs, body, plan, prompt, usage_asked)):
+    items = _chunks(knobs, body, plan, prompt, usage_asked)
+    if knobs.mutate_chunks is not None:
+        chunks = knobs.mutate_chunks([i for i in items if isinstance(i, dict)])
+        items = [*chunks, *(i for i in items if isinstance(i, str))]
+    for position, item in enumerate(items):
         if isinstance(item, str):
             payloads.append(item)
             continue

@@ -362,6 +362,8 @@ async def video_content(knobs: BreadthKnobs, request: Request) -> Response:
     job = _JOBS.get(request.path_params["video_id"])
     if job is None or job["status"] != "completed":
         return error(knobs, request, 404, "No content for that video.", param="video_id")
+    if knobs.broken("content_refused"):
+        return error(knobs, request, 400, "Downloads are not offered.", param="video_id")
     body = b"GIF89a" + b"\x00" * 20 if knobs.broken("video_not_mp4") else _MP4
     media_type = "application/octet-stream" if knobs.quirk("octet_stream") else "video/mp4"
     return Response(body, headers=base_headers(knobs), media_type=media_type)

@@ -39,6 +39,9 @@ async def realtime(websocket: WebSocket) -> None:
     ]
     bearer = websocket.headers.get("authorization", "").removeprefix("Bearer ")
     authorised = API_KEY in (bearer, *keys) or knobs.broken("rt_bad_key_accepted")
+    if knobs.broken("rt_header_refused") and bearer and not keys:
+        await websocket.close(code=1008)  # refused at the handshake: browsers' way only
+        return
     if not authorised and knobs.quirk("handshake_401"):
         await websocket.close(code=1008)
         return

@@ -1,0 +1,80 @@
+"""Alias resolution: the model a request names (or the default) -> its ordered deployments.
+
+``resolve`` answers the :class:`~reference_server.config.ModelEntry` that serves a request:
+404 ``model_not_found`` for an unknown name, 400 when the model's category does not serve the
+endpoint, 503 when the catalog marks it unhealthy. An alias (``monday-*``) and a direct
+vendor model ID resolve alike; their deployments are tried in order (``fallback``).
+
+Must not: do I/O, call providers or controls, or read circuit state (``catalog`` reports health).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reference_server.config import ModelEntry, Settings
+from reference_server.errors import GatewayError, invalid_request, model_not_found
+
+__all__ = ["ABSENT", "CATEGORY_ENDPOINTS", "resolve"]
+
+_CHAT = ("text", "code", "reasoning", "multimodal", "vision")
+# Which categories an endpoint serves (spec/catalog.yaml documents the same table).
+CATEGORY_ENDPOINTS: Mapping[str, tuple[str, ...]] = {
+    "chat": _CHAT,
+    "responses": _CHAT,
+    "embeddings": ("embedding",),
+    "images": ("image",),
+    "speech": ("audio",),
+    "transcriptions": ("audio",),
+    "videos": ("video",),
+    "realtime": ("realtime",),
+}
+_AUDIO_TAGS = {
+    "speech": ("speech", "audio_speech"),
+    "transcriptions": ("transcription", "audio_transcription"),
+}
+_ALL_AUDIO_TAGS = frozenset(t for values in _AUDIO_TAGS.values() for t in values)
+
+_ABSENT: Any = object()
+ABSENT = _ABSENT  # the request did not send the key (distinct from an explicit null)
+
+
+def resolve(settings: Settings, model: Any, endpoint: str) -> ModelEntry:
+    """``model``: the request's value, or ``aliases.ABSENT`` when the key was not sent."""
+    if model is _ABSENT and endpoint in ("chat", "responses"):
+        model = settings.default_model  # monday: monday-standard serves when `model` is omitted
+    if model is _ABSENT or model is None:
+        raise invalid_request(
+            "Missing required parameter: 'model'.", "model", "missing_required_parameter"
+        )
+    if not isinstance(model, str):
+        raise invalid_request(
+            f"Invalid type for 'model': expected a string, but got {model!r:.60}.",
+            "model",
+            "invalid_type",
+        )
+    entry = settings.model(model)
+    if entry is None:
+        raise model_not_found(model)
+    categories = CATEGORY_ENDPOINTS[endpoint]
+    tags = _AUDIO_TAGS.get(endpoint)
+    # An audio model serves speech / transcriptions by its supports[] tags; with neither tag
+    # it serves both (spec/catalog.yaml, x-audio-supports-endpoints).
+    audio_tags = _ALL_AUDIO_TAGS.intersection(entry.supports) if tags is not None else None
+    if entry.category not in categories or (audio_tags and not audio_tags.intersection(tags or ())):
+        raise invalid_request(
+            f"The model {model!r} (category {entry.category!r}) does not serve the {endpoint} endpoint; "
+            f"use a model of category {', '.join(repr(c) for c in categories)}.",
+            "model",
+            "model_not_supported",
+        )
+    if entry.health_status == "unhealthy":
+        raise GatewayError(
+            503,
+            f"The model {model!r} is currently unavailable.",
+            type="server_error",
+            code="model_unavailable",
+            headers={"retry-after": "10"},
+        )
+    return entry

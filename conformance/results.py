@@ -23,11 +23,11 @@ __all__ = ["NOT_JUDGED_BECAUSE", "CheckResult", "RunResult"]
 # What each kind of skip means for a reader of a run that could not judge every check.
 NOT_JUDGED_BECAUSE: Mapping[SkipKind, str] = {
     "requested": "skipped as asked (--skip, --model CAP=none)",
-    "budget": "request budget spent (--max-requests)",
-    "not_offered": "no model for their capability (pin one with --model CAP=MODEL)",
-    "not_served": "their endpoint is not served (404 on its route)",
-    "not_fetched": "a URL on another host was not fetched (--allow-fetch HOST)",
-    "check": "the check's own reason (see each check)",
+    "budget": "with the request budget spent (--max-requests)",
+    "not_offered": "with no model for their capability (--model CAP=MODEL pins one)",
+    "not_served": "whose endpoint is not served (404 on its route)",
+    "not_fetched": "needing a URL on another host (--allow-fetch HOST)",
+    "check": "for the check's own reason (given with each)",
 }
 
 

@@ -149,10 +149,10 @@ def print_summary(
             )
     not_judged = result.not_judged
     if not_judged:
-        why = "; ".join(f"{n} {NOT_JUDGED_BECAUSE[kind]}" for kind, n in not_judged.items())
+        why = ", ".join(f"{n} {NOT_JUDGED_BECAUSE[kind]}" for kind, n in not_judged.items())
         out.print(
-            f"[yellow]not judged:[/] {sum(not_judged.values())} of {len(result.results)} checks "
-            f"({escape(why)}); --fail-on-skip makes this fail the run"
+            f"[yellow]not judged:[/] {sum(not_judged.values())} of {len(result.results)} checks: "
+            f"{escape(why)}. --fail-on-skip makes this fail the run"
         )
     for note in result.notes:
         out.print(f"[yellow]note:[/] {escape(redact(note))}")

@@ -148,7 +148,7 @@ def test_gate_capped_run_says_what_it_could_not_judge(
     capped = [*gate, "--only", "gate", "--max-requests", "3", "--skip", "gate.auth.anonymous"]
     assert main([*capped, "--report-dir", str(tmp_path / "a")]) == 0
     out = capsys.readouterr().out
-    assert "not judged: 1 of 3 checks (1 request budget spent (--max-requests))" in out
+    assert "not judged: 1 of 3 checks: 1 with the request budget spent (--max-requests)." in out
     summary = _report(tmp_path / "a")["summary"]
     assert summary["not_judged"]["total"] == 1
     assert summary["not_judged"]["by_reason"] == {"budget": 1}

@@ -8,12 +8,13 @@ the environment at import time.
 Rooms, top to bottom; a module imports only from rooms below it (import-linter checks it):
 
 - **entry points**: ``cli`` (the ``parity`` command), ``__main__``, ``pytest_entry``.
-- **front ends**: ``commands/`` (one module per subcommand: check, checks, drill, demo) and
-  ``plugin`` (the pytest plugin). Both read their options through ``settings``.
+- **front ends**: ``commands/`` (one module per subcommand: check, checks, diff, drill, demo)
+  and ``plugin`` (the pytest plugin). Both read their options through ``settings``.
 - **settings**: the options of a run, from the command line or the plugin, with the
   environment; which checks run under which profile.
 - **writers**: ``reporting`` (the report files), ``reporting_html``, ``report`` (the report as
-  redacted data), ``terminal`` (progress and summary). They take ``results``, never the runner.
+  redacted data), ``terminal`` (progress and summary), ``baseline`` (known failures accepted,
+  two runs compared). They take ``results``, never the runner.
 - **engine**: ``runner`` (a selection, a few checks at a time), ``session`` (one run's state and
   model discovery), ``outcomes`` (one check's verdict), ``selection`` (which checks load and
   run).
@@ -23,7 +24,7 @@ Rooms, top to bottom; a module imports only from rooms below it (import-linter c
   sees), ``client`` (the recording HTTP client), ``sse`` and ``streams`` (SSE decoding and
   stream semantics), ``realtime``, ``media``, ``schemas`` (``spec/`` data), ``discovery`` (model
   choice), ``evidence`` (redaction), ``hypothesis_profiles``, ``launch`` (local server
-  processes).
+  processes), ``routes`` (which endpoint serves a capability, and a 404 that says it is not).
 - **records**: ``results``, ``target``, ``profiles``, ``usage``; at the bottom ``vocabulary``
   (levels, capabilities, outcomes), ``errors`` (the one error tree) and ``exchange``.
 

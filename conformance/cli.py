@@ -24,6 +24,7 @@ __all__ = ["main"]
 _COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("conformance.commands.check", "run the conformance suite against a target"),
     "checks": ("conformance.commands.checks", "list the catalog of checks"),
+    "diff": ("conformance.commands.diff", "what changed between two runs' reports"),
     "load": ("load.command", "run a locust load scenario against a target"),
     "drill": ("conformance.commands.drill", "judge a gateway's fallbacks, metering and limits"),
     "demo": ("conformance.commands.demo", "suite + short load run against the embedded server"),

@@ -4,7 +4,17 @@ Owns: the HTTP client (``httpx.AsyncClient``) of one run, the ``--max-requests``
 run's request and token counts. Every read of a response body is kept with its arrival time,
 after content decoding (gzip, deflate, br): ``httpx`` decodes each raw read as it arrives, so
 the times are those of the raw bytes. Transport errors never raise; they come back as an
-Exchange with ``error`` set (and ``status=None`` when no response head arrived).
+Exchange with ``error`` set (and ``status=None`` when no response head arrived); a timeout says
+after how long, waiting for what, and which limit.
+
+A connection that breaks before any response byte (a server that reset a kept-alive connection
+after its last answer, and the pool handed it to the next request) is not the next request's
+fault: the request is sent once more on a fresh connection, and only a second failure is kept.
+The repeat is recorded (``Exchange.retried``) and does not count against ``--max-requests``.
+
+An absolute URL (one the target handed out, like an image's ``url``) is fetched only on the
+target's own host or a host named with ``--allow-fetch``: a target must not be able to point
+parity at another machine (a cloud metadata address, an internal service) from a CI runner.
 
 Must not: judge responses (checks do), render or redact evidence (the writers do), or read the
 environment (the command line does).
@@ -13,7 +23,8 @@ environment (the command line does).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -26,8 +37,17 @@ from conformance.usage import TokenCount, usage_of
 # TokenCount and usage_of are re-exported: the client counts what its exchanges report.
 __all__ = ["DEFAULT_TIMEOUT", "MAX_BODY_BYTES", "RecordingClient", "TokenCount", "usage_of"]
 
-# Seconds allowed for connecting and between two reads; a check's own timeout bounds the total.
+# Seconds allowed for connecting, sending and between two reads (``--request-timeout``); a check's
+# own time limit (``--check-timeout``) bounds the total.
 DEFAULT_TIMEOUT = 60.0
+# Errors that may mean a stale pooled connection when no response byte arrived. Timeouts are
+# not among them: a slow target is not a broken connection.
+_BROKEN_CONNECTION = (httpx.NetworkError, httpx.RemoteProtocolError)
+_WAITING_FOR = {
+    httpx.ConnectTimeout: "to connect",
+    httpx.WriteTimeout: "to send the request",
+    httpx.PoolTimeout: "for a free connection",
+}
 # A response body is kept up to this size; the rest is read and dropped (so the connection
 # still finishes) and the exchange notes the truncation in ``error``.
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -49,26 +69,45 @@ class RecordingClient:
         max_requests: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        allow_fetch: Collection[str] = (),
     ) -> None:
         if max_requests is not None and max_requests < 0:
             raise ValueError(f"max_requests must be >= 0 or None, got {max_requests!r}")
         if timeout <= 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
         self.base_url = base_url.rstrip("/")
+        self.host = httpx.URL(self.base_url).host
+        self.allow_fetch = frozenset(host.lower() for host in allow_fetch)
         self._api_key = api_key
         self.max_requests = max_requests
         self.timeout = timeout
         self.requests = 0
         self.tokens = TokenCount()
         self._counted: set[tuple[str, str, float | None, float | None, int]] = set()
-        self._http = httpx.AsyncClient(
-            transport=transport,
+        self._transport = transport
+        # Connection: close and keep-alive must both work; a small pool keeps it polite.
+        self._http = self._client(max_keepalive_connections=4)
+        self._fresh: httpx.AsyncClient | None = None
+
+    def _client(self, *, max_keepalive_connections: int) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=self._transport,
             follow_redirects=False,
-            timeout=httpx.Timeout(timeout),
+            timeout=httpx.Timeout(self.timeout),
             headers={"user-agent": _USER_AGENT},
-            # Connection: close and keep-alive must both work; a small pool keeps it polite.
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
+            limits=httpx.Limits(
+                max_connections=8, max_keepalive_connections=max_keepalive_connections
+            ),
         )
+
+    def _fresh_client(self) -> httpx.AsyncClient:
+        """A client that keeps no connection, so each request opens a new one. A transport
+        given by the caller (in-process tests) is shared: it has no pooled connections."""
+        if self._transport is not None:
+            return self._http
+        if self._fresh is None:
+            self._fresh = self._client(max_keepalive_connections=0)
+        return self._fresh
 
     async def __aenter__(self) -> RecordingClient:
         return self
@@ -83,6 +122,8 @@ class RecordingClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._fresh is not None:
+            await self._fresh.aclose()
 
     @property
     def remaining(self) -> int | None:
@@ -100,7 +141,8 @@ class RecordingClient:
         if self.max_requests is not None and self.requests + requests > self.max_requests:
             raise CheckSkipped(
                 f"request budget spent ({self.requests} of --max-requests {self.max_requests} "
-                "made); raise --max-requests to run this check"
+                "made); raise --max-requests to run this check",
+                kind="budget",
             )
         self.requests += requests
 
@@ -130,6 +172,18 @@ class RecordingClient:
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
 
+    def may_fetch(self, url: str) -> None:
+        """Raise ``CheckSkipped`` for a URL on a host that is neither the target's nor allowed."""
+        host = httpx.URL(url).host
+        if host == self.host or host in self.allow_fetch:
+            return
+        raise CheckSkipped(
+            f"not fetched: the URL is on {host!r}, not on the target's host {self.host!r}; "
+            f"parity fetches only from the target's own host (pass --allow-fetch {host} to "
+            "fetch it)",
+            kind="not_fetched",
+        )
+
     async def request(
         self,
         method: str,
@@ -143,13 +197,15 @@ class RecordingClient:
         auth: bool = True,
         timeout: float | None = None,
     ) -> Exchange:
+        url = self.url_for(path)
+        self.may_fetch(url)
         self.spend(1)
         send_headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
         if auth and self._api_key and "authorization" not in send_headers:
             send_headers["authorization"] = f"Bearer {self._api_key}"
         request = self._http.build_request(
             method.upper(),
-            self.url_for(path),
+            url,
             json=json,
             content=content,
             files=files,
@@ -159,11 +215,22 @@ class RecordingClient:
         )
         # Multipart and streamed request bodies are read once here so the evidence holds them.
         request_body = request.read()
-        exchange = await self._send(request, request_body)
+        limit = (self.timeout if timeout is None else timeout, timeout is None)
+        exchange, broken = await self._send(self._http, request, request_body, limit)
+        if broken:
+            again, _ = await self._send(self._fresh_client(), request, request_body, limit)
+            exchange = replace(again, retried=exchange.error)
         self.note_tokens(exchange)
         return exchange
 
-    async def _send(self, request: httpx.Request, request_body: bytes) -> Exchange:
+    async def _send(
+        self,
+        http: httpx.AsyncClient,
+        request: httpx.Request,
+        request_body: bytes,
+        limit: tuple[float, bool],
+    ) -> tuple[Exchange, bool]:
+        """The exchange, and whether the connection broke before any response byte."""
         request_headers = {k.lower(): v for k, v in request.headers.items()}
         start = time.perf_counter()
         status: int | None = None
@@ -172,8 +239,9 @@ class RecordingClient:
         reads: list[Read] = []
         size = 0
         error: str | None = None
+        broken = False
         try:
-            response = await self._http.send(request, stream=True)
+            response = await http.send(request, stream=True)
             try:
                 headers_at = time.perf_counter() - start
                 status = response.status_code
@@ -191,9 +259,10 @@ class RecordingClient:
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:
-            error = _describe(exc)
+            error = _describe(exc, time.perf_counter() - start, limit, size)
+            broken = status is None and isinstance(exc, _BROKEN_CONNECTION)
         finished_at = time.perf_counter() - start
-        return Exchange(
+        exchange = Exchange(
             method=request.method,
             url=str(request.url),
             request_headers=request_headers,
@@ -206,6 +275,7 @@ class RecordingClient:
             finished_at=finished_at,
             error=error,
         )
+        return exchange, broken
 
 
 def _lower_headers(headers: httpx.Headers) -> dict[str, str]:
@@ -217,7 +287,20 @@ def _lower_headers(headers: httpx.Headers) -> dict[str, str]:
     return out
 
 
-def _describe(exc: httpx.HTTPError) -> str:
-    """A one-line description of a transport error, naming its kind."""
+def _describe(
+    exc: httpx.HTTPError, elapsed: float, limit: tuple[float, bool], received: int
+) -> str:
+    """A one-line description of a transport error, naming its kind; a timeout says after how
+    long, waiting for what, and which limit ran out (the run's or one the check set)."""
     detail = str(exc) or repr(exc)
-    return f"{type(exc).__name__}: {detail}"
+    if not isinstance(exc, httpx.TimeoutException):
+        return f"{type(exc).__name__}: {detail}"
+    seconds, from_run = limit
+    waiting = _WAITING_FOR.get(type(exc))
+    if waiting is None:
+        waiting = f"for the next byte after {received} bytes" if received else "for an answer"
+    which = "--request-timeout" if from_run else "a limit the check set for this request"
+    return (
+        f"{type(exc).__name__}: timed out after {elapsed:.1f} s waiting {waiting} "
+        f"(no progress for {seconds:g} s: {which})"
+    )

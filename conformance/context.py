@@ -31,7 +31,9 @@ class Client(Protocol):
     ending in ``/v1``). The API key is sent as a bearer token unless ``auth=False`` or
     ``headers`` sets ``authorization`` itself. Transport errors do not raise: they come back
     as an Exchange with ``status=None`` and ``error`` set. Every request counts against the
-    run's ``--max-requests``; when it is spent the client raises ``CheckSkipped``.
+    run's ``--max-requests``; when it is spent the client raises ``CheckSkipped``. An absolute
+    URL on a host other than the target's (and not named with ``--allow-fetch``) is not
+    fetched: the client raises ``CheckSkipped`` saying so.
     """
 
     async def request(

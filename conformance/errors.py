@@ -26,8 +26,8 @@ UserWarning
 suite: it is how a check reports its verdict (the runner turns it into a result); checks import
 these from :mod:`conformance.registry`, the check author's module.
 
-Must not: import anything but :mod:`conformance.exchange` (for typing): every module may import
-this one.
+Must not: import anything but :mod:`conformance.exchange` and :mod:`conformance.vocabulary` (for
+typing): every module may import this one.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from conformance.exchange import Exchange
+    from conformance.vocabulary import SkipKind
 
 __all__ = [
     "CheckFailed",
@@ -115,11 +116,16 @@ class CheckWarning(CheckOutcome):
 
 
 class CheckSkipped(CheckOutcome):
-    """The check does not apply (capability not offered, profile says so, budget spent)."""
+    """The check does not apply (capability not offered, profile says so, budget spent).
 
-    def __init__(self, reason: str) -> None:
+    ``kind`` says why, for the run's count of checks it could not judge (the words are
+    :data:`conformance.vocabulary.SKIP_KINDS`); a check's own reason is ``"check"``.
+    """
+
+    def __init__(self, reason: str, kind: SkipKind = "check") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind: SkipKind = kind
 
 
 class CheckItemFailure(Exception):

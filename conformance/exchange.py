@@ -31,7 +31,8 @@ class Exchange:
 
     Header names are lowercase. ``body`` is the decoded body (after any Content-Encoding);
     ``reads`` hold the same bytes split as they arrived. Times are seconds after the request
-    was sent; ``headers_at`` is None when no response arrived.
+    was sent (the last attempt, when ``retried``); ``headers_at`` is None when no response
+    arrived, and ``error`` then says why (a timeout says after how long and which limit).
     """
 
     method: str
@@ -45,6 +46,9 @@ class Exchange:
     headers_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
+    # The transport error of a first attempt that got no response byte, when the request was
+    # sent again on a fresh connection (this exchange is the second attempt).
+    retried: str | None = None
 
     @property
     def content_type(self) -> str:

@@ -9,7 +9,7 @@ to run: no example database (a saved failing example would be replayed first in 
 and a fresh checkout would not have it; Hypothesis docs, "Settings: database"), and no
 deadline (a loaded CI machine or a slow target must not turn into a ``DeadlineExceeded``
 failure; "Settings: deadline"). Time is bounded per example by the property harness instead,
-and a check's time by the runner. The seed itself comes from :mod:`conformance.fuzz.seeds`.
+and a check's time by the runner. The seed itself comes from :mod:`conformance.seeds`.
 
 Every profile keeps what a paid target needs: no shrinking (each shrink step is another billed
 request; a property reports the first failing example as it is), and no health checks (the

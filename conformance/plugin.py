@@ -4,7 +4,8 @@
 (``parity::<check id>``, marker ``parity``) after the session's own tests; ``-m parity`` runs
 only them, ``-k`` selects by id. A failed check fails its item with the check's message and a
 ``curl`` line reproducing it; a skipped one skips; a warning passes and shows in pytest's
-warnings summary. ``--parity-report-dir DIR`` also writes the usual reports.
+warnings summary; a failure ``--parity-baseline`` already had is an expected failure (xfail).
+Every message passes through the run's redactor first. ``--parity-report-dir DIR`` also writes the usual reports.
 
 Inert unless ``--parity-base-url`` is given: only that option enables the plugin (no
 environment variable does), so installing parity never changes anyone else's test run. The
@@ -29,6 +30,7 @@ import pytest
 from conformance.errors import CheckItemFailure, ParityWarning
 
 if TYPE_CHECKING:
+    from conformance.baseline import Baseline
     from conformance.registry import CheckSpec
     from conformance.results import CheckResult
     from conformance.session import RunSession
@@ -51,6 +53,10 @@ _OPTIONS = (
     "max_requests",
     "seed",
     "fuzz_requests",
+    "check_timeout",
+    "request_timeout",
+    "allow_fetch",
+    "baseline",
 )
 
 
@@ -101,6 +107,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="requests the deep level's fuzz run may send (default 400)",
     )
     group.addoption(
+        "--parity-allow-fetch",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also fetch URLs the target hands out from HOST (default: its own host only)",
+    )
+    group.addoption(
+        "--parity-check-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="each check's time limit (default 120)",
+    )
+    group.addoption(
+        "--parity-request-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="each request's limit for connecting, sending and between two reads (default 60)",
+    )
+    group.addoption(
+        "--parity-baseline",
+        default=None,
+        metavar="FILE",
+        help="an earlier report.json or baseline: failures it had are expected (xfail), "
+        "new ones fail",
+    )
+    group.addoption(
         "--parity-report-dir",
         default=None,
         metavar="DIR",
@@ -128,11 +162,13 @@ class CheckItem(pytest.Item):
         if result.outcome == "failed":
             raise CheckItemFailure(self.suite.describe(result))
         if result.outcome == "skipped":
-            pytest.skip(result.message)
+            pytest.skip(self.suite.redact(result.message))
+        if result.outcome == "accepted":
+            pytest.xfail(self.suite.redact(f"accepted (in the baseline): {result.message}"))
         if result.outcome == "warning":
             # Attributed to the check, not to this line, in pytest's warnings summary.
             warnings.warn_explicit(
-                ParityWarning(result.message),
+                ParityWarning(self.suite.redact(result.message)),
                 ParityWarning,
                 filename=f"parity::{result.id}",
                 lineno=0,
@@ -170,6 +206,8 @@ class _Suite:
         self.results: list[CheckResult] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: RunSession | None = None
+        self._settings_read: Settings | None = None
+        self._baseline: Baseline | None = None
         self.report_dir: Path | None = None
 
     def _settings(self) -> Settings:
@@ -188,21 +226,30 @@ class _Suite:
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         # tryfirst: our items must exist before -k and -m deselect.
+        from conformance.baseline import read_baseline
         from conformance.errors import UsageError
         from conformance.session import RunSession
         from conformance.settings import plan
 
-        settings = self._settings()
+        settings = self._settings_read = self._settings()
         try:
             self.specs, profile = plan(settings)
+            if settings.baseline is not None:
+                self._baseline = read_baseline(settings.baseline, flag="--parity-baseline")
         except UsageError as exc:
             raise pytest.UsageError(f"parity: {exc}") from None
-        self._session = RunSession(settings.target(profile), skip=settings.skip)
+        self._session = RunSession(
+            settings.target(profile),
+            skip=settings.skip,
+            check_timeout=settings.check_timeout,
+            request_timeout=settings.request_timeout,
+        )
         self.report_dir = settings.report_dir
         collector = _Collector.from_parent(session, name="parity", nodeid="parity", suite=self)
         items.extend(collector.collect())
 
     def run(self, spec: CheckSpec) -> CheckResult:
+        from conformance.baseline import accept
         from conformance.errors import TargetUnreachableError
 
         assert self._session is not None
@@ -211,13 +258,20 @@ class _Suite:
         try:
             result = self._loop.run_until_complete(self._session.run(spec))
         except TargetUnreachableError as exc:
-            pytest.exit(f"parity: {exc}", returncode=2)
+            pytest.exit(self.redact(f"parity: {exc}"), returncode=2)
+        result = accept(result, self._baseline)
         self.results.append(result)
         return result
 
+    def redact(self, text: str) -> str:
+        """``text`` through the run's redactor: pytest prints what the target may have echoed."""
+        from conformance.evidence import redactor_for
+
+        assert self._session is not None
+        return redactor_for(self._session.target).text(text)
+
     def describe(self, result: CheckResult) -> str:
-        from conformance.evidence import Redactor, render_evidence
-        from conformance.report import secrets_of
+        from conformance.evidence import redactor_for, render_evidence
 
         lines = [
             f"{result.id} failed: {result.message}",
@@ -226,25 +280,27 @@ class _Suite:
         ]
         if result.evidence is not None and self._session is not None:
             target = self._session.target
-            evidence = render_evidence(
-                result.evidence,
-                Redactor(secrets_of(self._session.result([]))),
-                target.api_key,
-            )
+            evidence = render_evidence(result.evidence, redactor_for(target), target.api_key)
             lines += [
                 f"  status:  {evidence['status']}",
                 f"  body:    {evidence['body_excerpt'][:500]}",
                 f"  curl:    {evidence['curl']}",
             ]
-        return "\n".join(lines)
+        return self.redact("\n".join(lines))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._session is None or self._loop is None:
             return
         if self.report_dir is not None and self.results:
+            from dataclasses import replace
+
+            from conformance.baseline import apply_baseline
             from conformance.reporting import write_reports
 
-            write_reports(self._session.result(self.results), self.report_dir)
+            assert self._settings_read is not None
+            options = self._settings_read.options()
+            run = replace(self._session.result(self.results), options=options)
+            write_reports(apply_baseline(run, self._baseline), self.report_dir)
         self._loop.run_until_complete(self._session.close())
         self._loop.close()
         self._loop = None

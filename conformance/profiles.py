@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from conformance.errors import ProfileError
+from conformance.vocabulary import CAPABILITIES, Capability
 
 __all__ = [
     "BUILTIN_PROFILES",
@@ -72,6 +73,9 @@ class Profile:
     unsupported: tuple[str, ...] = ()
     # Where the profile's promises are documented (shown in reports).
     source: str = "OpenAI API reference (https://platform.openai.com/docs/api-reference)"
+    # Capabilities the target promises to serve: a 404 on such an endpoint's route fails its
+    # checks; an endpoint nothing promises that answers 404 on its route is skipped as not served.
+    offers: tuple[Capability, ...] = ()
 
 
 OPENAI = Profile()
@@ -162,6 +166,13 @@ def _field_value(origin: str, key: str, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise ProfileError(
                 f"{origin}: field 'aliases' must be a list of model names, got {value!r}"
+            )
+        return tuple(value)
+    if key == "offers":
+        if not isinstance(value, list) or not all(v in CAPABILITIES for v in value):
+            raise ProfileError(
+                f"{origin}: field 'offers' must be a list of capabilities from "
+                f"{list(CAPABILITIES)}, got {value!r}"
             )
         return tuple(value)
     if key == "unsupported":

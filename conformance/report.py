@@ -1,8 +1,8 @@
 """The report as data: what ``report.json`` holds and every writer renders.
 
-Owns: the report's shape (:class:`ReportDict`, one :class:`CheckDict` per check), the run's
-secrets (its key and every key-like field of its profile) and the redaction that applies them:
-the target without its key, the summary, and the redacted evidence of failures and warnings.
+Owns: the report's shape (:class:`ReportDict`, one :class:`CheckDict` per check): the target
+without its key, the summary, and the evidence of failures and warnings, every text through the
+run's one redactor (:func:`conformance.evidence.redactor_for`).
 
 Must not: write files or render a format (``reporting`` and ``reporting_html`` do), or judge
 outcomes (they arrive decided in :mod:`conformance.results`).
@@ -10,15 +10,16 @@ outcomes (they arrive decided in :mod:`conformance.results`).
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC
 from importlib import metadata
 from typing import TypedDict
 
-from conformance.evidence import EvidenceDict, Redactor, render_evidence
-from conformance.results import CheckResult, RunResult
+from conformance.evidence import EvidenceDict, Redactor, redactor_for, render_evidence, secrets_of
+from conformance.results import NOT_JUDGED_BECAUSE, CheckResult, RunResult
 
-__all__ = ["CheckDict", "ReportDict", "build_report", "secrets_of"]
+# secrets_of is re-exported: the writers scrub each rendered file of the run's secrets once more.
+
+__all__ = ["CheckDict", "ReportDict", "build_report", "parity_version", "secrets_of"]
 
 
 class CheckDict(TypedDict, total=False):
@@ -31,6 +32,8 @@ class CheckDict(TypedDict, total=False):
     source: str
     asserts: str
     duration_s: float
+    # Why a skipped check was not judged (conformance.vocabulary.SKIP_KINDS).
+    skip: str
     evidence: EvidenceDict
 
 
@@ -38,26 +41,18 @@ class ReportDict(TypedDict):
     parity: dict[str, str]
     generated_at: str
     target: dict[str, object]
+    options: dict[str, object]
     notes: list[str]
     summary: dict[str, object]
     checks: list[CheckDict]
 
 
-def _version() -> str:
+def parity_version() -> str:
+    """The installed parity's version (``unknown`` when run from a source tree)."""
     try:
         return metadata.version("openai-parity")
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-def secrets_of(result: RunResult) -> list[str]:
-    """The run's secrets: its key and every key-like string field of its profile."""
-    found = [result.target.api_key]
-    for item in dataclasses.fields(result.target.profile):
-        value = getattr(result.target.profile, item.name)
-        if "key" in item.name and isinstance(value, str):
-            found.append(value)
-    return [s for s in found if s]
 
 
 def _check(result: CheckResult, redactor: Redactor, api_key: str | None) -> CheckDict:
@@ -72,26 +67,33 @@ def _check(result: CheckResult, redactor: Redactor, api_key: str | None) -> Chec
         "asserts": result.asserts,
         "duration_s": result.duration,
     }
-    if result.evidence is not None and result.outcome in ("failed", "warning"):
+    if result.outcome == "skipped" and result.skip is not None:
+        entry["skip"] = result.skip
+    if result.evidence is not None and result.outcome in ("failed", "warning", "accepted"):
         entry["evidence"] = render_evidence(result.evidence, redactor, api_key)
     return entry
 
 
 def build_report(result: RunResult) -> ReportDict:
     """The report as JSON-ready data (the shape ``report.json`` documents)."""
-    redactor = Redactor(secrets_of(result))
+    redactor = redactor_for(result.target)
     target = result.target
     summary = result.summary
+    not_judged = {str(kind): n for kind, n in result.not_judged.items()}
     return {
-        "parity": {"version": _version(), "report_format": "1"},
+        "parity": {"version": parity_version(), "report_format": "1"},
         "generated_at": result.started_at.astimezone(UTC).isoformat(timespec="seconds"),
         "target": {
             "base_url": redactor.text(target.base_url),
-            "models": dict(target.models),
+            "models": {cap: redactor.text(model) for cap, model in target.models.items()},
             "level": target.level,
             "profile": target.profile.name,
             "max_requests": target.max_requests,
             "seed": target.seed,
+        },
+        "options": {
+            name: redactor.text(value) if isinstance(value, str) else value
+            for name, value in result.options.items()
         },
         "notes": [redactor.text(note) for note in result.notes],
         "summary": {
@@ -104,6 +106,12 @@ def build_report(result: RunResult) -> ReportDict:
                 "total": result.tokens.total,
             },
             "duration_s": result.duration,
+            # Checks the run could not judge (skipped for any reason but being asked to), by why.
+            "not_judged": {
+                "total": sum(result.not_judged.values()),
+                "by_reason": not_judged,
+                "why": [f"{n} {NOT_JUDGED_BECAUSE[kind]}" for kind, n in result.not_judged.items()],
+            },
         },
         "checks": [_check(r, redactor, target.api_key) for r in result.results],
     }

@@ -19,17 +19,25 @@ if TYPE_CHECKING:
 
 __all__ = ["render_html"]
 
-_ORDER = {"failed": 0, "warning": 1, "skipped": 2, "passed": 3}
-_LABEL = {"failed": "Failed", "warning": "Warning", "skipped": "Skipped", "passed": "Passed"}
+_ORDER = {"failed": 0, "accepted": 1, "warning": 2, "skipped": 3, "passed": 4}
+_LABEL = {
+    "failed": "Failed",
+    "accepted": "Accepted",
+    "warning": "Warning",
+    "skipped": "Skipped",
+    "passed": "Passed",
+}
 _MEANING = {
     "failed": "breaks OpenAI clients or contradicts OpenAI's documented API: fix these first",
+    "accepted": "failed, as in the baseline the run was given: known, does not fail the run",
     "warning": "legal but unusual behaviour worth knowing; does not fail the run",
     "skipped": "did not apply (a capability the target does not offer, a budget or a skip list)",
     "passed": "behaves as OpenAI documents",
 }
 
 _STYLE = """
-:root{--fail:#b42318;--warn:#b54708;--skip:#667085;--pass:#067647;--line:#e4e7ec;--bg:#f9fafb}
+:root{--fail:#b42318;--warn:#b54708;--skip:#667085;--pass:#067647;--line:#e4e7ec;--bg:#f9fafb;
+--acc:#6941c6}
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,
 sans-serif;color:#101828;background:#fff}header{padding:24px 32px;border-bottom:1px solid
 var(--line);background:var(--bg)}h1{margin:0 0 4px;font-size:24px}h2{font-size:17px;margin:24px
@@ -38,14 +46,15 @@ var(--line);background:var(--bg)}h1{margin:0 0 4px;font-size:24px}h2{font-size:1
 0}.cards{display:flex;gap:12px;flex-wrap:wrap;margin:16px 0}.card{border:1px solid var(--line);
 border-radius:8px;padding:10px 16px;flex:1 1 0;min-width:170px;background:#fff;cursor:pointer;text-align:left;
 font:inherit}.card b{display:block;font-size:26px}.card small{color:#475467}.card.off{opacity:.4}
-.failed{color:var(--fail)}.warning{color:var(--warn)}.skipped{color:var(--skip)}.passed{color:
+.failed{color:var(--fail)}.accepted{color:var(--acc)}.warning{color:var(--warn)}.skipped{color:var(--skip)}.passed{color:
 var(--pass)}table.kv{border-collapse:collapse;margin:4px 0 12px}table.kv td{padding:2px 12px 2px 0;
 vertical-align:top}.filters{display:flex;gap:12px;align-items:center;flex-wrap:wrap;padding:12px 0;
 position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);z-index:1}
 .filters input[type=search]{padding:6px 10px;border:1px solid #d0d5dd;border-radius:6px;width:280px}
 select{padding:6px;border:1px solid #d0d5dd;border-radius:6px}details.check{border:1px solid
 var(--line);border-left:4px solid var(--skip);border-radius:6px;margin:8px 0;background:#fff}
-details.check[data-outcome=failed]{border-left-color:var(--fail)}details.check[data-outcome=warning]
+details.check[data-outcome=failed]{border-left-color:var(--fail)}
+details.check[data-outcome=accepted]{border-left-color:var(--acc)}details.check[data-outcome=warning]
 {border-left-color:var(--warn)}details.check[data-outcome=passed]{border-left-color:var(--pass)}
 summary{cursor:pointer;padding:8px 12px;display:grid;grid-template-columns:90px minmax(220px,1fr)
 110px 2fr;gap:12px;align-items:baseline}summary .id{font-family:ui-monospace,Menlo,Consolas,
@@ -61,7 +70,7 @@ _SCRIPT = """
 (function(){
   const checks=[...document.querySelectorAll('details.check')];
   const search=document.getElementById('q'), area=document.getElementById('area');
-  const shown=new Set(['failed','warning','skipped','passed']);
+  const shown=new Set(['failed','accepted','warning','skipped','passed']);
   function apply(){
     const q=search.value.trim().toLowerCase(); let n=0;
     for(const c of checks){
@@ -116,6 +125,11 @@ def _evidence(evidence: EvidenceDict, anchor: str) -> str:
                 ("timing", escape(", ".join(f"{k}={v}" for k, v in timing.items()))),
             ]
             + ([("transport error", escape(evidence["error"]))] if evidence["error"] else [])
+            + (
+                [("sent again", escape(f"on a fresh connection after: {evidence['retried']}"))]
+                if evidence.get("retried")
+                else []
+            )
         ),
         "<p><b>Reproduce it</b> (set <code>PARITY_API_KEY</code> to your key first) "
         f'<button class="copy" data-for="curl-{anchor}">copy</button></p>',
@@ -168,6 +182,20 @@ def _check(check: CheckDict, index: int) -> str:
     )
 
 
+def _limits(options: dict[str, object]) -> str:
+    check, request = options.get("check_timeout"), options.get("request_timeout")
+    if check is None and request is None:
+        return "not recorded"
+    return f"each check {check} s (--check-timeout), each request {request} s (--request-timeout)"
+
+
+def _not_judged(not_judged: object) -> str:
+    if not isinstance(not_judged, dict) or not not_judged.get("total"):
+        return "none: every check that was not asked to be skipped was judged"
+    why = not_judged.get("why") or []
+    return "; ".join(str(reason) for reason in why)
+
+
 def render_html(report: ReportDict) -> str:
     """The whole page as one string."""
     target = report["target"]
@@ -189,17 +217,28 @@ def render_html(report: ReportDict) -> str:
         f'<button class="card" data-outcome="{o}" title="show or hide {o} checks">'
         f'<b class="{o}">{summary["warnings" if o == "warning" else o]}</b>'
         f"{_LABEL[o]}<br><small>{escape(_MEANING[o])}</small></button>"
-        for o in ("failed", "warning", "skipped", "passed")
+        for o in ("failed", "accepted", "warning", "skipped", "passed")
+        if o != "accepted" or summary.get("accepted")
     )
     verdict = (
         f'<b class="failed">{summary["failed"]} check(s) failed.</b>'
         if summary["failed"]
         else '<b class="passed">No check failed.</b>'
     )
+    if summary.get("accepted"):
+        verdict += f" {summary['accepted']} known failure(s) accepted from the baseline."
+    options = report.get("options", {})
+    not_judged = summary.get("not_judged")
+    unjudged = not_judged.get("total", 0) if isinstance(not_judged, dict) else 0
+    if unjudged:
+        verdict += (
+            f' <b class="warning">{unjudged} check(s) could not be judged</b> '
+            "(skipped for a reason other than being asked to: see Run)."
+        )
     notes = "".join(f"<li>{escape(note)}</li>" for note in report.get("notes", []))
     if notes:
         notes = f'<h2>Notes on the run</h2><ul class="warning">{notes}</ul>'
-    options = "".join(f'<option value="{escape(a)}">{escape(a)}</option>' for a in areas)
+    area_options = "".join(f'<option value="{escape(a)}">{escape(a)}</option>' for a in areas)
     base_url = escape(str(target["base_url"]))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -229,6 +268,8 @@ which). Open an entry to see the rule, the request parity sent and what came bac
                 ),
                 ("duration", f"{summary['duration_s']} s"),
                 ("request cap", escape(str(target.get("max_requests") or "none"))),
+                ("time limits", escape(_limits(options))),
+                ("not judged", escape(_not_judged(not_judged))),
             ]
         )
     }
@@ -236,7 +277,7 @@ which). Open an entry to see the rule, the request parity sent and what came bac
 <h2>Checks</h2>
 <div class="filters"><input type="search" id="q" placeholder="search id, endpoint, message…"
 aria-label="search checks"><label>area <select id="area"><option value="">all areas</option>
-{options}</select></label><button class="copy" id="expand">expand / collapse all</button>
+{area_options}</select></label><button class="copy" id="expand">expand / collapse all</button>
 <span class="count" id="count"></span>
 <span class="count">click the coloured counts above to show or hide an outcome</span></div>
 {"".join(_check(c, i) for i, c in enumerate(checks))}

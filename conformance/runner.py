@@ -109,6 +109,7 @@ def run_check_ids(
     discover: bool = True,
     max_requests: int | None = None,
     check_timeout: float = 30.0,
+    allow_fetch: Collection[str] = (),
 ) -> RunResult:
     """Run the named checks (those of ``level`` or below) synchronously: for tests and scripts.
 
@@ -125,6 +126,7 @@ def run_check_ids(
         profile=profile or OPENAI,
         models=dict(models or {}),
         max_requests=max_requests,
+        allow_fetch=tuple(allow_fetch),
     )
     return asyncio.run(
         run_checks(

@@ -26,6 +26,7 @@ from conformance.discovery import choose_models, parse_listings
 from conformance.errors import CheckSkipped, TargetRefusedError, TargetUnreachableError
 from conformance.outcomes import not_offered, run_one
 from conformance.results import CheckResult, RunResult
+from conformance.routes import ServedRoutes
 
 if TYPE_CHECKING:
     from conformance.exchange import Exchange
@@ -41,10 +42,13 @@ DEFAULT_CHECK_TIMEOUT = 120.0
 class RunContext:
     """The :class:`CheckContext` of one run: shared by every check of the run."""
 
-    def __init__(self, target: Target, client: RecordingClient) -> None:
+    def __init__(
+        self, target: Target, client: RecordingClient, routes: ServedRoutes | None = None
+    ) -> None:
         self._target = target
         self._client = client
         self._shared: dict[str, asyncio.Future[Exchange]] = {}
+        self.routes = routes or ServedRoutes(target.base_url)
 
     @property
     def target(self) -> Target:
@@ -57,7 +61,10 @@ class RunContext:
     def model(self, capability: Capability) -> str:
         model = self._target.models.get(capability)
         if not model:
-            raise CheckSkipped(not_offered(capability))
+            raise CheckSkipped(not_offered(capability), kind="not_offered")
+        unserved = self.routes.reason(capability)
+        if unserved is not None:
+            raise CheckSkipped(unserved, kind="not_served")
         return model
 
     async def shared(self, key: str, make: Callable[[], Awaitable[Exchange]]) -> Exchange:
@@ -156,9 +163,14 @@ class RunSession:
             target.api_key,
             max_requests=target.max_requests,
             transport=transport,
+            allow_fetch=target.allow_fetch,
             **options,
         )
-        self.context = RunContext(target, self.client)
+        # A capability is promised by the profile or by a pin; its route's 404 stays a failure.
+        pinned = [cap for cap, model in target.models.items() if model]
+        self.declined = frozenset(cap for cap, model in target.models.items() if not model)
+        promised = {*target.profile.offers, *pinned}
+        self.context = RunContext(target, self.client, ServedRoutes(target.base_url, promised))
         self.discover = discover
         self.skip = frozenset(skip)
         self.check_timeout = check_timeout
@@ -191,7 +203,14 @@ class RunSession:
 
     async def run(self, spec: CheckSpec) -> CheckResult:
         await self.start()
-        return await run_one(spec, self.context, skip=self.skip, timeout=self.check_timeout)
+        return await run_one(
+            spec,
+            self.context,
+            skip=self.skip,
+            timeout=self.check_timeout,
+            routes=self.context.routes,
+            declined=self.declined,
+        )
 
     def result(self, results: Iterable[CheckResult]) -> RunResult:
         return RunResult(

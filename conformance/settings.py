@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ __all__ = [
     "base_url_from",
     "parse_models",
     "plan",
+    "secrets_in",
     "settings_from",
 ]
 
@@ -55,8 +57,25 @@ DEFAULTS: Mapping[str, Any] = {
     "fuzz_requests": None,
     "concurrency": 4,
     "check_timeout": 120.0,
+    "request_timeout": 60.0,
+    "allow_fetch": (),
+    "baseline": None,
+    "write_baseline": None,
+    "fail_on_skip": False,
 }
 OPTIONS: tuple[str, ...] = tuple(DEFAULTS)
+# Secrets a run may meet without sending them (a gateway's admin key, the drills' upstream keys):
+# read from these variables, and from any PARITY_* variable whose name says key, token, secret
+# or password, so a target that echoes one cannot put it in an output.
+_SECRET_VARIABLES = (
+    "PARITY_API_KEY",
+    "OPENAI_API_KEY",
+    "PARITY_ADMIN_KEY",
+    "PARITY_UPSTREAM_CONTROL_KEY",
+    "PARITY_UPSTREAM_API_KEY",
+    "PARITY_UPSTREAM_KEY",
+)
+_SECRET_NAME = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +83,7 @@ class Settings:
     """The options and the environment, read once and validated."""
 
     base_url: str
-    api_key: str | None
+    api_key: str | None = field(repr=False)
     level: Level
     pins: Mapping[Capability, str]
     only: frozenset[str]
@@ -76,6 +95,32 @@ class Settings:
     fuzz_requests: int | None
     concurrency: int
     check_timeout: float
+    request_timeout: float
+    allow_fetch: frozenset[str]
+    baseline: Path | None
+    write_baseline: Path | None
+    fail_on_skip: bool
+    # The environment's secrets (see secrets_in): redacted in every output, never sent.
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    def options(self) -> dict[str, object]:
+        """The options as JSON-ready data for the report and a baseline: what decides which
+        checks run and how they judge, without the base URL or any secret."""
+        return {
+            "level": self.level,
+            "profile": self.profile,
+            "only": sorted(self.only),
+            "skip": sorted(self.skip),
+            "models": {cap: model or "none" for cap, model in self.pins.items()},
+            "max_requests": self.max_requests,
+            "seed": self.seed,
+            "fuzz_requests": self.fuzz_requests,
+            "check_timeout": self.check_timeout,
+            "request_timeout": self.request_timeout,
+            "allow_fetch": sorted(self.allow_fetch),
+            "baseline": str(self.baseline) if self.baseline else None,
+            "fail_on_skip": self.fail_on_skip,
+        }
 
     def target(self, profile: Profile) -> Target:
         """The target these settings name, judged against ``profile``."""
@@ -88,6 +133,8 @@ class Settings:
             max_requests=self.max_requests,
             seed=self.seed,
             fuzz_requests=self.fuzz_requests,
+            secrets=self.secrets,
+            allow_fetch=tuple(sorted(self.allow_fetch)),
         )
 
 
@@ -99,6 +146,17 @@ def base_url_from(given: str | None, environ: Mapping[str, str]) -> str | None:
 def api_key_from(given: str | None, environ: Mapping[str, str]) -> str | None:
     """``--api-key`` > ``PARITY_API_KEY`` > ``OPENAI_API_KEY`` (the official SDK's variable)."""
     return given or environ.get("PARITY_API_KEY") or environ.get("OPENAI_API_KEY") or None
+
+
+def secrets_in(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The values of the environment's secret variables (API, admin and upstream keys)."""
+    names = [
+        name
+        for name in environ
+        if name in _SECRET_VARIABLES
+        or (name.startswith("PARITY_") and any(part in name for part in _SECRET_NAME))
+    ]
+    return tuple(dict.fromkeys(environ[name] for name in sorted(names) if environ[name]))
 
 
 def parse_models(values: Sequence[str]) -> dict[Capability, str]:
@@ -139,9 +197,41 @@ def _count(name: str, value: object) -> int | None:
     return value
 
 
+def _hosts(value: object) -> frozenset[str]:
+    hosts = _split("allow_fetch", value)
+    for host in hosts:
+        # A scheme, a path or a port is a mistake; an IPv6 address (::1, [::1]) is a host.
+        if "/" in host or re.fullmatch(r"[^:]+:\d+|\[.*\]:\d+", host):
+            raise UsageError(
+                f"--allow-fetch {host!r}: pass a host name, like cdn.example.com (no scheme, "
+                "path or port)"
+            )
+    return frozenset(host.lower().strip("[]") for host in hosts)
+
+
+def _path(name: str, value: object) -> Path | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str | Path):
+        raise UsageError(f"--{name.replace('_', '-')} expects a file path, got {value!r}")
+    return Path(value)
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise UsageError(f"--{name.replace('_', '-')} is on or off, got {value!r}")
+    return value
+
+
+def _seconds(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise UsageError(f"--{name.replace('_', '-')} must be positive seconds, got {value!r}")
+    return float(value)
+
+
 def _seed(value: object) -> int:
     """``--seed``: a whole number replays, ``random`` draws one, absent is the fixed default."""
-    from conformance.fuzz.seeds import parse_seed
+    from conformance.seeds import parse_seed
 
     if value is not None and not isinstance(value, str | int):
         raise UsageError(f"--seed must be a whole number, got {value!r} (or 'random' to draw one)")
@@ -176,13 +266,6 @@ def settings_from(
     if level not in LEVELS:
         raise UsageError(f"--level {level!r} is not one of {', '.join(LEVELS)}")
     concurrency = _count("concurrency", given["concurrency"])
-    check_timeout = given["check_timeout"]
-    if (
-        isinstance(check_timeout, bool)
-        or not isinstance(check_timeout, int | float)
-        or check_timeout <= 0
-    ):
-        raise UsageError(f"--check-timeout must be positive, got {check_timeout!r}")
     profile = given["profile"]
     if not isinstance(profile, str | Path):
         raise UsageError(f"--profile must be a name or a file, got {profile!r}")
@@ -200,7 +283,13 @@ def settings_from(
         seed=_seed(given["seed"]),
         fuzz_requests=_count("fuzz_requests", given["fuzz_requests"]),
         concurrency=concurrency or DEFAULTS["concurrency"],
-        check_timeout=float(check_timeout),
+        check_timeout=_seconds("check_timeout", given["check_timeout"]),
+        request_timeout=_seconds("request_timeout", given["request_timeout"]),
+        allow_fetch=_hosts(given["allow_fetch"]),
+        baseline=_path("baseline", given["baseline"]),
+        write_baseline=_path("write_baseline", given["write_baseline"]),
+        fail_on_skip=_flag("fail_on_skip", given["fail_on_skip"]),
+        secrets=secrets_in(env),
     )
 
 

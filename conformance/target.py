@@ -24,22 +24,28 @@ class Target:
     """Where to send requests, with what key, and which model serves each capability.
 
     ``base_url`` ends with the API version segment (``http://127.0.0.1:8000/v1``), as the
-    official SDK's ``base_url`` does. ``api_key`` is a secret: never rendered in reports.
+    official SDK's ``base_url`` does. ``api_key`` and ``secrets`` are secrets: never rendered
+    in reports or the terminal, nor in this object's ``repr``.
     ``models`` maps a capability to the model chosen for it (pinned with ``--model`` or
     discovered from ``/v1/models``); a capability missing here is not offered.
     """
 
     base_url: str
-    api_key: str | None
+    api_key: str | None = field(repr=False)
     level: Level
     profile: Profile
     models: Mapping[Capability, str] = field(default_factory=dict)
     max_requests: int | None = None
     # Seed of the generated (fuzz and property) cases; None: the fixed default (see
-    # conformance.fuzz.seeds). The report shows it so `parity check --level deep --seed N` replays.
+    # conformance.seeds). The report shows it so `parity check --level deep --seed N` replays.
     seed: int | None = None
     # Requests the schema-driven fuzz run may send (deep level); None: its default budget.
     fuzz_requests: int | None = None
+    # Hosts other than the target's own from which URLs the target hands out may be fetched.
+    allow_fetch: tuple[str, ...] = ()
+    # Other secrets of the run (an admin key, upstream control keys, read from the environment):
+    # never sent by the suite, but redacted wherever a target might echo them.
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def origin(self) -> str:

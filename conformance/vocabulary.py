@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-__all__ = ["CAPABILITIES", "LEVELS", "OUTCOMES", "Capability", "Level", "Outcome"]
+__all__ = [
+    "CAPABILITIES",
+    "LEVELS",
+    "OUTCOMES",
+    "SKIP_KINDS",
+    "Capability",
+    "Level",
+    "Outcome",
+    "SkipKind",
+]
 
 # A check of level ``smoke`` also runs at ``standard`` and ``deep``: the tuple is in that order.
 Level = Literal["smoke", "standard", "deep"]
@@ -22,6 +31,15 @@ Capability = Literal[
 ]
 CAPABILITIES: tuple[Capability, ...] = get_args(Capability)
 
-# A check's verdict; only "failed" changes a run's exit status.
-Outcome = Literal["passed", "failed", "skipped", "warning"]
+# A check's verdict; only "failed" changes a run's exit status. "accepted" is a failure the run's
+# baseline (--baseline) already had: still shown everywhere, but known, so it does not fail.
+Outcome = Literal["passed", "failed", "skipped", "warning", "accepted"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+
+# Why a check was skipped. "requested": the run's options asked for it (--skip, --model CAP=none);
+# every other kind is a check the run could not judge: "budget" (--max-requests spent),
+# "not_offered" (no model for its capability), "not_served" (its endpoint answered 404 on the
+# route itself), "not_fetched" (a URL on another host, see --allow-fetch), "check" (the check's
+# own reason: its profile does not promise the feature, or the answer could not tell).
+SkipKind = Literal["requested", "budget", "not_offered", "not_served", "not_fetched", "check"]
+SKIP_KINDS: tuple[SkipKind, ...] = get_args(SkipKind)

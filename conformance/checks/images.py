@@ -182,6 +182,8 @@ async def check_images_url_fetchable(ctx: CheckContext) -> None:
         )
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise CheckFailed(f"data[0].url must be an http(s) URL, got {url!r:.120}", exchange)
+    # The client fetches only from the target's own host or an --allow-fetch host (else the
+    # check is skipped, saying which host): a URL must not point parity at another machine.
     fetched = await ctx.client.request("GET", url, auth=False)
     if fetched.status != 200:
         answer = fetched.status if fetched.status is not None else fetched.error

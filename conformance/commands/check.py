@@ -2,8 +2,10 @@
 
 Owns: the command's arguments (read with the environment into :class:`Settings` by
 :mod:`conformance.settings`, which the pytest plugin shares), live progress and the summary in
-the terminal, and the exit status: 0 every run check passed, 1 at least one failed, 2 usage
-error or target unreachable (one line saying what to fix, never a traceback).
+the terminal, the baseline it reads and writes (:mod:`conformance.baseline`), and the exit
+status: 0 every run check passed (or failed as in the baseline), 1 at least one new failure (or,
+with ``--fail-on-skip``, a check it could not judge), 2 usage error or target unreachable (one
+line saying what to fix, never a traceback).
 
 Must not: judge responses or render reports itself (the runner and the writers do), or validate
 settings itself (``conformance.settings`` does, for the plugin too).
@@ -15,6 +17,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from conformance.errors import UsageError
@@ -88,6 +91,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop sending requests after N (checks that need more are skipped)",
     )
     parser.add_argument(
+        "--allow-fetch",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also fetch URLs the target hands out (an image's url) from HOST; by default only "
+        "the target's own host is fetched from; repeatable",
+    )
+    parser.add_argument(
         "--seed",
         metavar="N|random",
         help="seed of generated cases (deep level): N replays a run (default 0, the same cases "
@@ -112,7 +123,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=DEFAULTS["check_timeout"],
         metavar="SECONDS",
-        help="a check running longer fails (default 120)",
+        help="each check's time limit: a check running longer fails, saying so (default 120)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=DEFAULTS["request_timeout"],
+        metavar="SECONDS",
+        help="each request's limit for connecting, sending and between two reads; a request "
+        "that runs out gets no answer, and its evidence says so (default 60)",
+    )
+    gate = parser.add_argument_group("CI gating")
+    gate.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="an earlier run's report.json or a --write-baseline file: failures it already had "
+        "(same check id) are reported as accepted and do not fail the run; new ones do",
+    )
+    gate.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="also write a minimal baseline to commit (check ids, outcomes, parity version, "
+        "options)",
+    )
+    gate.add_argument(
+        "--fail-on-skip",
+        action="store_true",
+        default=False,
+        help="exit 1 when a check could not be judged (skipped for any reason but --skip or "
+        "--model CAP=none: a spent --max-requests, a capability not found...)",
     )
 
 
@@ -123,7 +162,9 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
 
 
 def run(args: argparse.Namespace) -> int:
+    from conformance.baseline import accept, apply_baseline, read_baseline, write_baseline
     from conformance.errors import TargetUnreachableError
+    from conformance.evidence import redactor_for
     from conformance.reporting import default_report_dir, write_reports
     from conformance.runner import run_checks
     from conformance.terminal import Progress, print_summary
@@ -131,6 +172,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = resolve(args)
         specs, profile = plan(settings)
+        # Read before the run: a wrong path must not cost a run.
+        baseline = read_baseline(settings.baseline) if settings.baseline else None
+        if settings.write_baseline and not settings.write_baseline.parent.is_dir():
+            raise UsageError(
+                f"--write-baseline {str(settings.write_baseline)!r}: its folder does not exist"
+            )
     except UsageError as exc:
         print(f"parity check: {exc}", file=sys.stderr)
         return 2
@@ -141,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     target = settings.target(profile)
-    progress = Progress(total=len(specs), target=target)
+    progress = Progress(total=len(specs), target=target, check_timeout=settings.check_timeout)
     try:
         with progress:
             result: RunResult = asyncio.run(
@@ -151,17 +198,32 @@ def run(args: argparse.Namespace) -> int:
                     skip=settings.skip,
                     concurrency=settings.concurrency,
                     check_timeout=settings.check_timeout,
-                    on_result=progress.advance,
+                    request_timeout=settings.request_timeout,
+                    on_result=lambda outcome: progress.advance(accept(outcome, baseline)),
                 )
             )
     except TargetUnreachableError as exc:
-        print(f"parity check: {exc}", file=sys.stderr)
+        # The transport's own words may quote the URL (and any credentials in it).
+        print(f"parity check: {redactor_for(target).text(str(exc))}", file=sys.stderr)
         return 2
+    result = apply_baseline(replace(result, options=settings.options()), baseline)
     directory = settings.report_dir or default_report_dir()
     try:
         paths = write_reports(result, directory, latest=settings.report_dir is None)
+        if settings.write_baseline:
+            write_baseline(result, settings.write_baseline)
     except OSError as exc:
-        print(f"parity check: cannot write reports to {str(directory)!r}: {exc}", file=sys.stderr)
+        where = exc.filename or str(directory)
+        print(f"parity check: cannot write {where!r}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print_summary(result, paths)
-    return result.exit_status
+    if settings.write_baseline:
+        print(f"baseline: {settings.write_baseline} ({len(result.results)} checks)")
+    status = result.status(fail_on_skip=settings.fail_on_skip)
+    if status and not result.exit_status:
+        print(
+            f"parity check: exit 1: {sum(result.not_judged.values())} check(s) not judged "
+            "(--fail-on-skip)",
+            file=sys.stderr,
+        )
+    return status

@@ -186,6 +186,8 @@ async def run_drills(
             level="standard",
             profile=replace(OPENAI, name=f"drill:{profile.name}"),
             models={"chat": profile.model},
+            # The writers and the terminal redact these like the key.
+            secrets=(settings.control_key, *profile.secrets),
         )
         return await run_checks(
             target,
@@ -228,19 +230,5 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"parity drill: cannot write reports to {str(directory)!r}: {exc}", file=sys.stderr)
         return 2
-    redacted = _scrub_secrets(paths, (settings.control_key, *profile.secrets))
-    print_summary(result, redacted)
+    print_summary(result, paths)
     return result.exit_status
-
-
-def _scrub_secrets(paths: Mapping[str, Path], secrets: Sequence[str]) -> Mapping[str, Path]:
-    """The drill's own secrets (control key, profile keys) never stay in a report."""
-    from conformance.evidence import REDACTED
-
-    for path in paths.values():
-        text = path.read_text(encoding="utf-8")
-        for secret in secrets:
-            if secret:
-                text = text.replace(secret, REDACTED)
-        path.write_text(text, encoding="utf-8")
-    return paths

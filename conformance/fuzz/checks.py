@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from conformance.fuzz.document import Deviations
 from conformance.fuzz.findings import FuzzFinding, FuzzReport
 from conformance.fuzz.run import FuzzTarget, run_fuzz
-from conformance.fuzz.seeds import seed_of
 from conformance.fuzz.settings import FuzzSettings
 from conformance.registry import CheckFailed, CheckSkipped, CheckWarning, check
+from conformance.seeds import seed_of
 
 if TYPE_CHECKING:
     from conformance.context import CheckContext

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from hypothesis import given
 from hypothesis import seed as with_seed
 
-from conformance.fuzz.seeds import replay_hint
-from conformance.fuzz.seeds import seed_of as run_seed
 from conformance.hypothesis_profiles import property_settings
 from conformance.registry import CheckFailed, CheckSkipped, CheckWarning
+from conformance.seeds import replay_hint
+from conformance.seeds import seed_of as run_seed
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy

@@ -193,11 +193,11 @@ def test_reporting_evidence_timing_and_transport_error() -> None:
         ({"authorization": f"Bearer {OTHER}"}, '-H "authorization: Bearer $PARITY_SECRET"'),
         (
             {"authorization": "Bearer sk-made-up-by-check"},
-            "-H 'authorization: Bearer sk-made-up-by-check'",
+            "-H 'authorization: Bearer [redacted]'",  # a made-up key is masked like any key
         ),
         ({"x-custom": "it's"}, "-H 'x-custom: it'\"'\"'s'"),
     ],
-    ids=["run-key", "other-secret", "made-up-key-kept", "shell-quoting"],
+    ids=["run-key", "other-secret", "made-up-key-masked", "shell-quoting"],
 )
 def test_reporting_curl_reproduces_without_secrets(headers: dict, expected: str) -> None:
     exchange = _exchange(request_headers=headers, request_body=b'{"a": 1}')

@@ -112,7 +112,13 @@ def test_runner_maps_every_outcome(engine_origin: str) -> None:
     assert by_id["engine.outcome.fails"].evidence is not None
     assert by_id["engine.outcome.fails"].evidence.status == 401
     assert "KeyError" in by_id["engine.outcome.crashes"].message
-    assert result.summary == {"passed": 1, "failed": 2, "skipped": 1, "warnings": 1}
+    assert result.summary == {
+        "passed": 1,
+        "failed": 2,
+        "skipped": 1,
+        "warnings": 1,
+        "accepted": 0,
+    }
     assert result.exit_status == 1
     # discovery (models + catalog) + one chat + one models request
     assert result.requests == 4
@@ -249,7 +255,7 @@ def test_runner_public_api_is_pinned() -> None:
         "TokenCount",
         "usage_of",
     ]
-    assert results.__all__ == ["CheckResult", "RunResult"]
+    assert results.__all__ == ["NOT_JUDGED_BECAUSE", "CheckResult", "RunResult"]
     assert schemas.__all__ == ["component_names", "schema_errors", "spec_dir", "validator_for"]
     assert discovery.__all__ == ["ModelInfo", "capabilities_of", "choose_models", "parse_listings"]
     assert "write_reports" in reporting.__all__

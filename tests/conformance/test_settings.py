@@ -24,6 +24,7 @@ def test_settings_from_a_mapping_take_defaults_for_what_is_missing() -> None:
     assert settings.profile == "openai"
     assert settings.report_dir is None
     assert (settings.concurrency, settings.check_timeout) == (4, 120.0)
+    assert settings.request_timeout == 60.0
 
 
 def test_settings_from_a_mapping_read_lists_pins_and_environment() -> None:
@@ -58,6 +59,7 @@ def test_settings_from_a_mapping_read_lists_pins_and_environment() -> None:
         ({"fuzz_requests": "many"}, "'many'"),
         ({"concurrency": True}, "--concurrency must be at least 1, got True"),
         ({"check_timeout": -1.0}, "-1.0"),
+        ({"request_timeout": 0}, "--request-timeout must be positive seconds, got 0"),
         ({"seed": 1.5}, "--seed must be a whole number, got 1.5"),
         ({"model": [3]}, "[3]"),
         ({"profile": 7}, "got 7"),
@@ -68,6 +70,7 @@ def test_settings_from_a_mapping_read_lists_pins_and_environment() -> None:
         "fuzz-requests",
         "concurrency",
         "timeout",
+        "request-timeout",
         "seed",
         "model",
         "profile",

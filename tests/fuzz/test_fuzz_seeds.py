@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import pytest
 
 import conformance.fuzz.checks as fuzz_checks
-from conformance.fuzz.seeds import DEFAULT_SEED, MAX_SEED, parse_seed, replay_hint, seed_of
 from conformance.profiles import OPENAI
 from conformance.registry import registry
 from conformance.runner import RunResult, run_checks
+from conformance.seeds import DEFAULT_SEED, MAX_SEED, parse_seed, replay_hint, seed_of
 from conformance.target import Target
 from tests.fuzz.apps import KEY, MODEL, Variant, build_app
 from tests.live import serve

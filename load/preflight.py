@@ -16,13 +16,10 @@ import random
 
 import httpx
 
+from load.errors import PreflightError
 from load.scenarios import RequestKind, build_request
 
-__all__ = ["PreflightError", "preflight"]
-
-
-class PreflightError(RuntimeError):
-    """The target cannot be load-tested as asked."""
+__all__ = ["preflight"]
 
 
 def _error_text(response: httpx.Response) -> str:

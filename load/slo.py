@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["METRICS", "Slo", "SloError", "Verdict", "evaluate", "goodput_limits", "parse_slo"]
+from load.errors import SloError
+
+__all__ = ["METRICS", "Slo", "Verdict", "evaluate", "goodput_limits", "parse_slo"]
 
 Op = Literal["<", "<=", ">", ">="]
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -46,10 +48,6 @@ METRICS: dict[str, tuple[str, ...]] = {
     "added_latency_ms": ("fallback", "added_latency_ms"),
 }
 _EXPRESSION = re.compile(r"^\s*([a-z0-9_]+)\s*(<=|>=|<|>)\s*([-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*$")
-
-
-class SloError(ValueError):
-    """A malformed ``--slo`` expression or an unknown metric name."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,22 +15,19 @@ import random
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from load.errors import ScenarioError
+
 __all__ = [
     "SCENARIOS",
     "RequestKind",
     "RequestPlan",
     "Scenario",
-    "ScenarioError",
     "build_request",
     "get_scenario",
 ]
 
 RequestKind = Literal["chat-stream", "chat", "embeddings"]
 Lengths = Literal["fixed", "realistic"]
-
-
-class ScenarioError(ValueError):
-    """An unknown scenario name."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ Two targets, side by side in one run:
   what the client can measure when the target is not the bottleneck; model ``calib-fast`` streams
   at itl 20 ms, ``calib-slow`` at itl 200 ms (for the 1,000-stream run).
 
-Run: ``python -m load.bench_harness [--quick] [--json FILE]``. Figures are whatever this machine
+Run (from the repository root): ``python -m tests.benchmarks.bench_harness [--quick] [--json FILE]``. Figures are whatever this machine
 gives now; on a shared 2-core machine, other processes show up in every tail.
 
 Must not: import locust or gevent; import ``reference_server`` (it is started as a process).
@@ -20,15 +20,18 @@ import argparse
 import asyncio
 import contextlib
 import json
-import socket
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from conformance.launch import free_port, launched
+
 __all__ = ["main", "serve_raw"]
 
+_ROOT = Path(__file__).resolve().parents[2]
 _TTFT_S = 0.2
 _ITL_S = {"calib-fast": 0.02, "calib-slow": 0.2}
 
@@ -90,12 +93,6 @@ def serve_raw(port: int) -> None:
     asyncio.run(main())
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _calibrate(extra: list[str], out: Path) -> dict[str, Any]:
     command = [
         sys.executable,
@@ -127,7 +124,7 @@ def _row(name: str, c: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m load.bench_harness")
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.bench_harness")
     parser.add_argument("--quick", action="store_true", help="short stages (a smoke run)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--out", type=Path, default=Path("reports") / "bench-harness")
@@ -148,10 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         ],
         (args.out / "reference-server").resolve(),
     )
-    port = _free_port()
-    raw = subprocess.Popen([sys.executable, "-m", "load.bench_harness", "serve", str(port)])
-    try:
-        time.sleep(1.0)
+    port = free_port()
+    raw = [sys.executable, "-m", "tests.benchmarks.bench_harness", "serve", str(port)]
+    # The raw target streams whatever it is asked: a GET's 200 stream says it is up.
+    env = {**os.environ, "PYTHONPATH": str(_ROOT)}
+    with launched(raw, f"http://127.0.0.1:{port}/v1/ready", env=env):
         results["raw_target"] = _calibrate(
             [
                 "--base-url",
@@ -171,9 +169,6 @@ def main(argv: list[str] | None = None) -> int:
             ],
             (args.out / "raw-target").resolve(),
         )
-    finally:
-        raw.terminate()
-        raw.wait(timeout=10)
     print("harness benchmark (100 streams; ttft 200 ms, itl 20 ms configured)")
     for name, figures in results.items():
         print(_row(name, figures))

@@ -2,8 +2,9 @@
 
 Reads with geventhttpclient's ``HTTPSocketResponse.readline(b"\\n")``, which returns as soon as a
 line is buffered, and stamps ``time.perf_counter()`` before parsing. Locust's
-``FastHttpSession.iter_lines()`` is avoided on purpose: it reads 1 KiB blocks and batches events
-(locust#3018; measured in load-anchors.md section 3.2: +80 ms TTFT, 30 of 39 gaps collapsed).
+``FastHttpSession.iter_lines()`` is avoided on purpose: it reads 1 KiB blocks
+(``chunk_size=1024``) and geventhttpclient's ``read(n)`` waits for all n bytes, so small events
+arrive batched: a late TTFT and collapsed gaps (``locust/contrib/fasthttp.py``).
 
 SSE framing follows the WHATWG event-stream rules that OpenAI streams use: ``data:`` lines
 accumulate until a blank line dispatches the event; an event is stamped when its first line

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.live import free_port
+from conformance.launch import free_port
 from tests.load.conftest import run_load, summary_of
 
 SHORT = ("--duration", "2s", "--max-tokens", "8", "--stop-timeout", "5", "--max-loop-lag-ms", "250")

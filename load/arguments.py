@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from load.calibration import add_calibration_arguments
-from load.reporting import CPU_SATURATED, LAG_P99_SATURATED_MS
+from load.client_health import CPU_SATURATED, LAG_P99_SATURATED_MS
 from load.scenarios import SCENARIOS
 
 __all__ = ["add_arguments"]
@@ -48,10 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "equal-length streams do not stay in lockstep (default 0)",
     )
     parser.add_argument("--duration", default="60s", help="run length, e.g. 30s, 5m (default 60s)")
-    parser.add_argument("--model", action="append", help="chat model (repeatable)")
-    parser.add_argument("--embedding-model", default="text-embedding-3-small")
+    parser.add_argument("--model", action="append", help="chat/responses model (repeatable)")
     parser.add_argument("--baseline-model", help="fallback: a healthy model to compare against")
     parser.add_argument("--max-tokens", type=int, default=64, help="output length (default 64)")
+    _models(parser)
+    _payloads(parser)
+    _overhead(parser)
     parser.add_argument("--steps", default="1,2,4,8", help="sweep: users (or rates) per step")
     parser.add_argument(
         "--slo",
@@ -89,6 +91,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="measure the harness's own error against a known-latency server",
     )
     add_calibration_arguments(parser)
+
+
+def _models(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "models of other endpoints (default: the target's catalog, else OpenAI's model names)"
+    )
+    group.add_argument("--embedding-model", help="embeddings (text-embedding-3-small)")
+    group.add_argument("--image-model", help="images (gpt-image-1)")
+    group.add_argument("--speech-model", help="speech (tts-1)")
+    group.add_argument("--transcription-model", help="transcriptions (whisper-1)")
+    group.add_argument("--realtime-model", help="realtime (gpt-realtime)")
+
+
+def _payloads(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("payload sizes")
+    group.add_argument(
+        "--prompt-tokens",
+        type=int,
+        help="prompt length in words (about a token each; default 24, mixed: a median of 120)",
+    )
+    group.add_argument(
+        "--audio-seconds", type=float, default=1.0, help="transcriptions: WAV length (default 1)"
+    )
+    group.add_argument(
+        "--image-size", default="1024x1024", help="images: WIDTHxHEIGHT or auto (1024x1024)"
+    )
+    group.add_argument(
+        "--speech-chars", type=int, default=200, help="speech: input characters (default 200)"
+    )
+
+
+def _overhead(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("overhead (--scenario overhead)")
+    group.add_argument("--direct-url", help="the upstream's base URL, called without the gateway")
+    group.add_argument(
+        "--direct-api-key",
+        help="the upstream's key (env PARITY_DIRECT_API_KEY; default: --api-key)",
+    )
+    group.add_argument(
+        "--direct-model", help="the model's name at the upstream (default: the --model name)"
+    )
+    group.add_argument(
+        "--rounds", type=int, default=5, help="windows the spread of the added latency is over (5)"
+    )
 
 
 def _distributed(parser: argparse.ArgumentParser) -> None:

@@ -20,9 +20,10 @@ import subprocess
 import sys
 from typing import Any
 
-from load import reporting
+from load import reporting, sections
 from load.admin import AdminClient
 from load.arguments import add_arguments
+from load.catalog import Selection, select_models
 from load.errors import AdminError, LoadError, UsageError
 from load.locust_process import LocustRun, locust_command, run_locust, worker_command
 from load.plan import Plan, Target, make_report_dir, plan_run, target_of
@@ -80,20 +81,72 @@ def _admin(args: argparse.Namespace, plan: Plan, target: Target) -> AdminClient 
     return AdminClient(target.base_url, admin_key)
 
 
+def _kind_flags(args: argparse.Namespace) -> dict[str, str | None]:
+    return {
+        "embeddings": args.embedding_model,
+        "images": args.image_model,
+        "speech": args.speech_model,
+        "transcriptions": args.transcription_model,
+        "realtime": args.realtime_model,
+    }
+
+
+def _probe(
+    args: argparse.Namespace, plan: Plan, target: Target, api_key: str, chosen: Selection
+) -> float | None:
+    """Preflight every kind of the run (and the direct side of an overhead run); the credits
+    the first answer reported (the budget scenario sizes its budgets with them)."""
+    timeout = min(args.timeout, 30.0)
+    credits = None
+    for index, (kind, _) in enumerate(chosen.mix):
+        model = chosen.kind_models.get(kind) or (
+            args.baseline_model if plan.scenario.baseline else chosen.models[0]
+        )
+        found = preflight(target.base_url, api_key, kind, model, timeout=timeout, sizes=plan.sizes)
+        credits = found if index == 0 else credits
+    if plan.direct is not None:
+        model = args.direct_model or chosen.models[0]
+        kind = plan.scenario.mix[0][0]
+        preflight(
+            plan.direct.base_url,
+            plan.direct.api_key,
+            kind,
+            model,
+            timeout=timeout,
+            sizes=plan.sizes,
+        )
+    return credits
+
+
+def _locust_options(
+    args: argparse.Namespace, plan: Plan, chosen: Selection
+) -> tuple[tuple[str, str], ...]:
+    options = [("kind-models", ",".join(f"{k}={m}" for k, m in chosen.kind_models.items()))]
+    if plan.scenario.name == "mixed":
+        options.append(("mix", ",".join(f"{k}={w:g}" for k, w in chosen.mix)))
+    if plan.direct is not None:
+        options.append(("direct-url", plan.direct.base_url))
+        options.append(("direct-model", args.direct_model or chosen.models[0]))
+    return tuple(options)
+
+
 def _run(args: argparse.Namespace, plan: Plan, target: Target) -> int:
     scenario = plan.scenario
-    models = tuple(args.model or ["monday-standard"])
     keys = _Keys(_admin(args, plan, target))
     api_key = target.api_key
     budget = None
     try:
         if keys.admin is not None:
             _, api_key = keys.create("parity-load-probe")
-        kind = scenario.mix[0][0]
-        model = args.baseline_model if scenario.baseline else models[0]
-        if kind == "embeddings":
-            model = args.embedding_model
-        credits = preflight(target.base_url, api_key, kind, model, timeout=min(args.timeout, 30.0))
+        chosen = select_models(
+            scenario,
+            target.base_url,
+            api_key,
+            chat_models=args.model,
+            kind_flags=_kind_flags(args),
+        )
+        models = chosen.models
+        credits = _probe(args, plan, target, api_key, chosen)
         load_keys: list[tuple[str, str]] = []
         if scenario.name == "budget":
             if args.budget_credits is None and not credits:
@@ -114,10 +167,14 @@ def _run(args: argparse.Namespace, plan: Plan, target: Target) -> int:
             )
         else:
             env["PARITY_API_KEY"] = api_key
+        if plan.direct is not None:
+            env["PARITY_DIRECT_API_KEY"] = plan.direct.api_key
         users = args.users or (args.max_in_flight or 200 if plan.rate else 10)
         if plan.steps and plan.rate is None:
             users = int(max(plan.steps))
-        locust = LocustRun(target.base_url, users, models, report_dir)
+        locust = LocustRun(
+            target.base_url, users, models, report_dir, _locust_options(args, plan, chosen)
+        )
         print(
             f"parity load: {scenario.name} against {target.base_url} for {plan.duration:g} s; "
             f"reports in {report_dir}",
@@ -132,16 +189,30 @@ def _run(args: argparse.Namespace, plan: Plan, target: Target) -> int:
         extra: dict[str, Any] = {}
         if plan.steps:
             stage = plan.duration / len(plan.steps)
-            extra["sweep"] = reporting.sweep_section(
+            extra["sweep"] = sections.sweep_section(
                 records, plan.steps, stage, "rate" if plan.rate else "users"
             )
         if scenario.baseline:
-            extra["fallback"] = reporting.fallback_section(records, models[0], args.baseline_model)
+            extra["fallback"] = sections.fallback_section(records, models[0], args.baseline_model)
         if scenario.name == "rate-limit":
-            extra["rate_limit"] = reporting.rate_limit_section(records, args.rpm, args.rate_period)
+            extra["rate_limit"] = sections.rate_limit_section(records, args.rpm, args.rate_period)
         if scenario.name == "budget" and keys.admin is not None and budget is not None:
             spend = {label: keys.admin.key_spend(label) for label, _ in load_keys}
             extra["budget"] = budget_section(spend, budget, records)
+        meta: dict[str, Any] = {
+            "scenario": scenario.name,
+            "target": target.base_url,
+            "mode": "open" if plan.rate else "closed",
+            "users": users,
+            "rate_per_s": plan.rate,
+            "arrival": args.arrival if plan.rate else None,
+            "duration_s": plan.duration,
+            "models": list(models),
+            "kind_models": chosen.kind_models,
+            "mix": dict(chosen.mix),
+        }
+        if plan.direct is not None:
+            meta["direct"] = plan.direct.base_url
         return finish(
             args,
             report_dir,
@@ -149,16 +220,8 @@ def _run(args: argparse.Namespace, plan: Plan, target: Target) -> int:
             monitors=monitors,
             slos=plan.slos,
             extra=extra,
-            meta={
-                "scenario": scenario.name,
-                "target": target.base_url,
-                "mode": "open" if plan.rate else "closed",
-                "users": users,
-                "rate_per_s": plan.rate,
-                "arrival": args.arrival if plan.rate else None,
-                "duration_s": plan.duration,
-                "models": list(models),
-            },
+            meta=meta,
+            overhead_rounds=plan.rounds if plan.direct is not None else None,
         )
     finally:
         keys.close()

@@ -32,7 +32,8 @@ class LocustRun:
     users: int
     models: tuple[str, ...]
     report_dir: Path
-    # Extra ``--parity-*`` options a scenario needs (name without the prefix -> value).
+    # Extra ``--parity-*`` options a scenario needs (name without the prefix, value): the
+    # models of other kinds, the mixed scenario's mix, the overhead scenario's direct side.
     extra: tuple[tuple[str, str], ...] = ()
 
 
@@ -79,12 +80,18 @@ def locust_command(args: argparse.Namespace, plan: Plan, run: LocustRun) -> list
         plan.scenario.name,
         "--parity-models",
         ",".join(run.models),
-        "--parity-embedding-model",
-        args.embedding_model,
         "--parity-baseline-model",
         args.baseline_model or "",
         "--parity-max-tokens",
-        str(args.max_tokens),
+        str(plan.sizes.max_tokens),
+        "--parity-prompt-tokens",
+        str(plan.sizes.prompt_tokens or 0),
+        "--parity-audio-seconds",
+        f"{plan.sizes.audio_seconds:g}",
+        "--parity-image-size",
+        plan.sizes.image_size,
+        "--parity-speech-chars",
+        str(plan.sizes.speech_chars),
         "--parity-rate",
         str(plan.rate or 0.0),
         "--parity-arrival",

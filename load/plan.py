@@ -19,19 +19,11 @@ from pathlib import Path
 
 from load.errors import UsageError
 from load.scenarios import SCENARIOS, Scenario, get_scenario
+from load.scenarios.payloads import Sizes, parse_image_size
 from load.shapes import parse_duration, parse_rate, parse_steps
 from load.slo import Slo, parse_slo
 
 __all__ = ["Plan", "Target", "make_report_dir", "plan_run", "target_of"]
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    scenario: Scenario
-    slos: tuple[Slo, ...]
-    duration: float  # whole seconds (locust's -t takes whole seconds)
-    rate: float | None  # open loop: requests per second; None for a closed loop
-    steps: tuple[float, ...] | None  # sweep: users (closed) or rates (open) per stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +35,68 @@ class Target:
         return f"Target(base_url={self.base_url!r}, api_key='***')"
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    scenario: Scenario
+    slos: tuple[Slo, ...]
+    duration: float  # whole seconds (locust's -t takes whole seconds)
+    rate: float | None  # open loop: requests per second; None for a closed loop
+    steps: tuple[float, ...] | None  # sweep: users (closed) or rates (open) per stage
+    sizes: Sizes
+    direct: Target | None = None  # overhead: the upstream called without the gateway
+    rounds: int = 5  # overhead: windows the added latency's spread is measured over
+
+
+def _url(value: str, flag: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise UsageError(f"{flag} must start with http:// or https://, got {value!r}")
+    return value.rstrip("/")
+
+
 def target_of(args: argparse.Namespace) -> Target:
     base_url = (
         args.base_url or os.environ.get("PARITY_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
     )
     if not base_url:
         raise UsageError("no target: pass --base-url (or set PARITY_BASE_URL)")
-    if not base_url.startswith(("http://", "https://")):
-        raise UsageError(f"--base-url must start with http:// or https://, got {base_url!r}")
     key = args.api_key or os.environ.get("PARITY_API_KEY") or os.environ.get("OPENAI_API_KEY") or ""
-    return Target(base_url.rstrip("/"), key)
+    return Target(_url(base_url, "--base-url"), key)
+
+
+def _direct(args: argparse.Namespace, scenario: Scenario) -> Target | None:
+    if not scenario.overhead:
+        return None
+    if not args.direct_url:
+        raise UsageError(
+            "the overhead scenario needs --direct-url (the upstream's base URL, called without "
+            "the gateway; the same URL as --base-url measures the harness's own floor)"
+        )
+    key = args.direct_api_key or os.environ.get("PARITY_DIRECT_API_KEY") or target_of(args).api_key
+    return Target(_url(args.direct_url, "--direct-url"), key)
+
+
+def _sizes(args: argparse.Namespace, scenario: Scenario) -> Sizes:
+    if args.prompt_tokens is not None and not 1 <= args.prompt_tokens <= 100_000:
+        raise UsageError(f"--prompt-tokens must be 1..100000, got {args.prompt_tokens!r}")
+    if not 0 < args.audio_seconds <= 600:
+        raise UsageError(
+            f"--audio-seconds must be above 0 and at most 600, got {args.audio_seconds!r}"
+        )
+    # OpenAI API reference, POST /v1/audio/speech: input is at most 4096 characters.
+    if not 1 <= args.speech_chars <= 4096:
+        raise UsageError(f"--speech-chars must be 1..4096, got {args.speech_chars!r}")
+    try:
+        image_size = parse_image_size(args.image_size)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return Sizes(
+        max_tokens=args.max_tokens,
+        prompt_tokens=args.prompt_tokens,
+        audio_seconds=args.audio_seconds,
+        image_size=image_size,
+        speech_chars=args.speech_chars,
+        lengths=scenario.lengths,
+    )
 
 
 def plan_run(args: argparse.Namespace) -> Plan:
@@ -79,9 +123,20 @@ def plan_run(args: argparse.Namespace) -> Plan:
         raise UsageError(
             "the fallback scenario needs --baseline-model (a healthy model to compare)"
         )
+    if not 1 <= args.rounds <= 100:
+        raise UsageError(f"--rounds must be 1..100, got {args.rounds!r}")
     if scenario.name == "rate-limit" and rate is None:
         rate = 2.0 * args.rpm / args.rate_period  # offer twice the limit
-    return Plan(scenario=scenario, slos=slos, duration=duration, rate=rate, steps=steps)
+    return Plan(
+        scenario=scenario,
+        slos=slos,
+        duration=duration,
+        rate=rate,
+        steps=steps,
+        sizes=_sizes(args, scenario),
+        direct=_direct(args, scenario),
+        rounds=args.rounds,
+    )
 
 
 def make_report_dir(args: argparse.Namespace) -> Path:

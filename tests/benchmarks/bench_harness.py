@@ -123,55 +123,77 @@ def _row(name: str, c: dict[str, Any]) -> str:
     )
 
 
+def _steps_table(c: dict[str, Any]) -> list[str]:
+    rows = [
+        f"   {'streams':>7} {'events/s':>9} {'itl err p50':>11} {'p99':>7} {'bursts':>7} "
+        f"{'cpu':>5} {'lag p99':>8}  accurate"
+    ]
+    for r in c.get("steps", []):
+        e = r["itl_error_ms"]
+        rows.append(
+            f"   {r['streams']:>7} {r['events_per_s']:>9.0f} {e['p50']:>11.3f} {e['p99']:>7.2f} "
+            f"{r['burst_gap_share'] or 0.0:>7.4f} {r['client_cpu'] or 0.0:>5.2f} "
+            f"{r['client_hub_lag_p99_ms'] or 0.0:>8.2f}  {r['accurate']} ({r['limited_by']})"
+        )
+    return rows
+
+
+def _capacity_p50(c: dict[str, Any]) -> float | None:
+    """The highest step rate whose ITL p50 error stayed within 1 ms (client not saturated)."""
+    rates = [
+        r["events_per_s"]
+        for r in c.get("steps", [])
+        if r["itl_error_ms"]["p50"] is not None
+        and abs(r["itl_error_ms"]["p50"]) <= 1.0
+        and r["error_rate"] == 0
+    ]
+    return max(rates) if rates else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.bench_harness")
     parser.add_argument("--quick", action="store_true", help="short stages (a smoke run)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--out", type=Path, default=Path("reports") / "bench-harness")
-    args = parser.parse_args(argv)
-    seconds = "3" if args.quick else "10"
-    steps = "50,100" if args.quick else "50,100,200,400,800"
-    results: dict[str, Any] = {}
-    results["reference_server"] = _calibrate(
-        [
-            "--users",
-            "100",
-            "--calibrate-seconds",
-            seconds,
-            "--calibrate-steps",
-            steps,
-            "--calibrate-max-streams",
-            "1000",
-        ],
-        (args.out / "reference-server").resolve(),
+    parser.add_argument(
+        "--targets", default="reference,raw", help="reference, raw or both (default both)"
     )
-    port = free_port()
-    raw = [sys.executable, "-m", "tests.benchmarks.bench_harness", "serve", str(port)]
-    # The raw target streams whatever it is asked: a GET's 200 stream says it is up.
-    env = {**os.environ, "PYTHONPATH": str(_ROOT)}
-    with launched(raw, f"http://127.0.0.1:{port}/v1/ready", env=env):
-        results["raw_target"] = _calibrate(
-            [
-                "--base-url",
-                f"http://127.0.0.1:{port}/v1",
-                "--model",
-                "calib-fast",
-                "--model",
-                "calib-slow",
-                "--users",
-                "100",
-                "--calibrate-seconds",
-                seconds,
-                "--calibrate-steps",
-                steps,
-                "--calibrate-max-streams",
-                "1000",
-            ],
-            (args.out / "raw-target").resolve(),
-        )
+    parser.add_argument("--steps", help="stream counts of the capacity steps (itl 20 ms each)")
+    parser.add_argument("--seconds", help="length of the accuracy run (steps take half)")
+    parser.add_argument("--max-streams", default="1000", help="the scale run (0: skip it)")
+    args = parser.parse_args(argv)
+    seconds = args.seconds or ("3" if args.quick else "10")
+    steps = args.steps or ("50,100" if args.quick else "50,100,200,400,800")
+    targets = {t.strip() for t in args.targets.split(",")}
+    common = ["--users", "100", "--calibrate-seconds", seconds, "--calibrate-steps", steps]
+    common += ["--calibrate-max-streams", args.max_streams]
+    results: dict[str, Any] = {}
+    if "reference" in targets:
+        results["reference_server"] = _calibrate(common, (args.out / "reference-server").resolve())
+    if "raw" in targets:
+        port = free_port()
+        raw = [sys.executable, "-m", "tests.benchmarks.bench_harness", "serve", str(port)]
+        # The raw target streams whatever it is asked: a GET's 200 stream says it is up.
+        env = {**os.environ, "PYTHONPATH": str(_ROOT)}
+        with launched(raw, f"http://127.0.0.1:{port}/v1/ready", env=env):
+            results["raw_target"] = _calibrate(
+                [
+                    "--base-url",
+                    f"http://127.0.0.1:{port}/v1",
+                    "--model",
+                    "calib-fast",
+                    "--model",
+                    "calib-slow",
+                    *common,
+                ],
+                (args.out / "raw-target").resolve(),
+            )
     print("harness benchmark (100 streams; ttft 200 ms, itl 20 ms configured)")
     for name, figures in results.items():
         print(_row(name, figures))
+        if "error" not in figures:
+            print("\n".join(_steps_table(figures)))
+            print(f"   highest rate with ITL p50 error within 1 ms: {_capacity_p50(figures)} ev/s")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -32,6 +32,7 @@ from load.metrics import RequestRecord
 from load.scenarios import KINDS, RequestKind, RequestPlan, get_scenario
 from load.scenarios.payloads import Sizes
 from load.shapes import ArrivalSchedule, Steps, parse_steps
+from load.wire import IdleWatch
 
 __all__ = ["Harness", "harness"]
 
@@ -147,6 +148,8 @@ class Harness:
         self.cpu: list[float] = []
         self.rss_bytes: list[int] = []
         self.running = True
+        self.watch = IdleWatch(opts.parity_timeout)
+        self.watcher = gevent.spawn(self.watch.run)
         self.monitor = gevent.spawn(self._monitor)
         self.flusher = gevent.spawn(self._flush_loop)
 
@@ -212,6 +215,7 @@ class Harness:
 
     def stop(self) -> None:
         self.running = False
+        self.watcher.kill(block=False)
         self.flush(final=True)
 
 

@@ -72,7 +72,9 @@ def _client(base_url: str, options: Namespace) -> tuple[HTTPClient, str]:
         ssl=url.scheme == "https",
         concurrency=1,
         connection_timeout=min(10.0, options.parity_timeout),
-        network_timeout=options.parity_timeout,
+        # No per-read timer (see load.wire): the request's own timeout and the idle watch.
+        # geventhttpclient passes the value to socket.settimeout, where None means blocking.
+        network_timeout=None,  # type: ignore[arg-type]
     )
     # geventhttpclient checks a pooled socket with gevent's select(timeout=0), which yields
     # to the hub *after* our send stamp: under load the request waits a whole round of the
@@ -158,6 +160,7 @@ class ParityUser(User):
                 key_label=self.key_label,
                 sched=sched,
                 step=step,
+                watch=h.watch,
             )
         if len(self.sides) > 1:
             record["side"] = side.name

@@ -13,6 +13,13 @@ arrives. What an event means is :mod:`load.events`' business (chat chunks end wi
 ``data: [DONE]``; Responses streams with their terminal event). Bodies that are not streams
 (embeddings, images, audio, transcriptions) are read whole; their size is recorded.
 
+Timeouts without a timer per read: gevent arms a ``Timeout`` for every ``recv`` of a socket
+that has one (about a quarter of the client's CPU per event, measured with
+``tests/benchmarks/bench_harness.py``), so connections carry none. The wait for the headers is
+bounded by one ``gevent.Timeout`` per request; after them, an :class:`IdleWatch` greenlet closes
+any response that made no progress for ``--timeout`` seconds (the reader stamps each line it
+reads; the watch looks twice a second), which the request then reports as ``timeout``.
+
 Must not: import locust (it runs inside locust users, but stays testable and light); log secrets.
 """
 
@@ -23,6 +30,7 @@ from collections.abc import Callable
 from http.client import HTTPException
 from typing import Any
 
+import gevent
 import orjson
 from geventhttpclient import HTTPClient
 from geventhttpclient.response import HTTPSocketPoolResponse
@@ -38,12 +46,38 @@ from load.events import (
 from load.metrics import TOKEN_KINDS, ErrorClass, RequestRecord, Usage
 from load.scenarios.payloads import Outgoing
 
-__all__ = ["execute"]
+__all__ = ["IdleWatch", "execute"]
 
 _DONE = b"[DONE]"
 
 # One decoded SSE event -> (kind, usage, ends the stream).
 Classifier = Callable[[Any], tuple[EventKind, Usage | None, bool]]
+
+
+class IdleWatch:
+    """In-flight responses and when each last made progress; :meth:`sweep` closes the idle."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        # id -> [last progress (perf_counter), socket, timed out]
+        self.active: dict[int, list[Any]] = {}
+
+    def sweep(self, now: float) -> int:
+        """Close every response idle for longer than the timeout; how many were closed."""
+        stale = [e for e in self.active.values() if now - e[0] > self.timeout and not e[2]]
+        for entry in stale:
+            entry[2] = True
+            sock = entry[1]
+            if sock is not None:
+                sock.close()  # the reader's recv raises at once (gevent cancels its wait)
+        return len(stale)
+
+    def run(self) -> None:
+        """The watch's greenlet: sweep twice a second (or faster for short timeouts)."""
+        interval = min(0.5, self.timeout / 4)
+        while True:
+            gevent.sleep(interval)
+            self.sweep(time.perf_counter())
 
 
 def _chat_event(payload: Any) -> tuple[EventKind, Usage | None, bool]:
@@ -80,6 +114,7 @@ def _read_stream(
     sent: float,
     chunks: list[tuple[float, str, int]],
     classify: Classifier,
+    progress: list[Any],
     *,
     needs_done: bool,
 ) -> tuple[float, Usage | None, ErrorClass | None, str | None]:
@@ -98,7 +133,7 @@ def _read_stream(
         at = time.perf_counter()
         if not line:
             break
-        end = at
+        end = progress[0] = at
         if line[:5] == b"data:":
             if not data:
                 first_at = at
@@ -141,6 +176,7 @@ def execute(
     key_label: str | None,
     sched: float | None,
     step: int | None,
+    watch: IdleWatch,
 ) -> RequestRecord:
     """Send one request and return its record. ``sched`` is the perf_counter schedule time."""
     chunks: list[tuple[float, str, int]] = []
@@ -149,15 +185,19 @@ def execute(
     error: ErrorClass | None = None
     detail = deployment = None
     body_bytes = 0
+    progress: list[Any] = [0.0, None, False]
     sent = time.perf_counter()
     try:
-        response = client.request(
-            "POST",
-            base_path + request.path,
-            body=request.body,
-            headers={**headers, "Content-Type": request.content_type},
-        )
-        got_headers = time.perf_counter()
+        with gevent.Timeout(watch.timeout, TimeoutError()):
+            response = client.request(
+                "POST",
+                base_path + request.path,
+                body=request.body,
+                headers={**headers, "Content-Type": request.content_type},
+            )
+        got_headers = progress[0] = time.perf_counter()
+        progress[1] = response._sock
+        watch.active[id(progress)] = progress
         headers_ms = round((got_headers - sent) * 1000.0, 3)
         status = response.status_code
         served_by = response.get("x-parity-deployment")
@@ -168,7 +208,7 @@ def execute(
             if status < 400 and streaming and classify is not None:
                 needs_done = request.protocol == "chat-sse"
                 end, usage, error, detail = _read_stream(
-                    response, sent, chunks, classify, needs_done=needs_done
+                    response, sent, chunks, classify, progress, needs_done=needs_done
                 )
             else:
                 raw = response.read()
@@ -187,15 +227,19 @@ def execute(
             end_ms = round((end - sent) * 1000.0, 3)
             credits = _credits(response, usage)
         finally:
+            watch.active.pop(id(progress), None)
             response.release()
     except TimeoutError:
         error, detail = "timeout", "no answer within the request timeout"
     except ConnectionRefusedError:
         error, detail = "connect", "connection refused"
     except (OSError, ValueError, HTTPException) as exc:
-        # Resets, parse errors of a broken response: the class, never the payload.
-        error = "disconnect" if headers_ms is not None else "connect"
-        detail = type(exc).__name__
+        if progress[2]:  # the idle watch closed it
+            error, detail = "timeout", "no progress within the request timeout"
+        else:
+            # Resets, parse errors of a broken response: the class, never the payload.
+            error = "disconnect" if headers_ms is not None else "connect"
+            detail = type(exc).__name__
     record = RequestRecord(
         kind=kind,
         model=model,

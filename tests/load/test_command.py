@@ -143,3 +143,36 @@ def test_command_erroring_target_exit_2_before_load(error_target: str, tmp_path:
     assert_one_line_exit_2(result)
     assert "answered 500 (server_error)" in result.stderr
     assert not (tmp_path / "locust.log").exists()  # no load was sent
+
+
+@pytest.mark.parametrize("model", ["stall-headers", "stall-body"], ids=["headers", "body"])
+def test_command_a_stalled_request_times_out(fake_target: str, model: str, tmp_path: Path) -> None:
+    # No per-read timer: the headers wait has the request's timeout, a stalled body the idle
+    # watch. Either way the request ends as a timeout about --timeout after it stalled.
+    result = run_load(
+        "--base-url",
+        fake_target,
+        "--scenario",
+        "chat-stream",
+        "--model",
+        model,
+        "--users",
+        "2",
+        "--timeout",
+        "1",
+        *SHORT,
+        "--duration",
+        "3s",
+        "--report-dir",
+        str(tmp_path),
+    )
+    summary = summary_of(tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr  # every request failed
+    assert set(summary["failures"]) == {"timeout"}
+    # each ended about 1 s (the timeout) after it stalled, not the minute the server would
+    # have held it: two users get through several in 3 s
+    assert summary["failures"]["timeout"] >= 4
+    records = [json.loads(line) for line in (tmp_path / "requests.jsonl").read_text().splitlines()]
+    assert all(r["error"] == "timeout" for r in records)
+    if model == "stall-body":
+        assert all(r["headers_ms"] is not None and len(r["chunks"]) == 2 for r in records)

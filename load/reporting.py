@@ -28,7 +28,7 @@ DEFINITIONS: dict[str, str] = {
     "itl_ms": "every gap between consecutive token events, pooled over requests (vLLM semantics)",
     "itl_request_mean_ms": "per request: mean gap between its token events, (t_last - t_first)/(events - 1)",
     "tpot_ms": "(e2e - ttft) / (output_tokens - 1); output_tokens = usage.completion_tokens, else counted token events",
-    "e2e_ms": "end of the response ([DONE] or last byte) - start",
+    "e2e_ms": "end of the response ([DONE], the terminal Responses event, the last byte; Realtime: response.done) - start (Realtime: the connect)",
     "lateness_ms": "actual send - scheduled send (open loop; 0 in closed loop)",
     "rps": "requests completed / window; window = first start .. last completion",
     "output_tokens_per_s": "sum of output tokens of successful requests / window",

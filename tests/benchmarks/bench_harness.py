@@ -244,8 +244,10 @@ def _compare(args: argparse.Namespace) -> int:
     figures: dict[str, Any] = {}
     for name, results in runs.items():
         ok = [r for r in results if "error" not in r]
-        p50 = _median([_capacity(r, strict=False) for r in ok])
-        strict = _median([_capacity(r, strict=True) for r in ok])
+        # A turn whose first step already failed counts as 0 (below the first step), not as
+        # missing: leaving it out would report the lucky turns only.
+        p50 = _median([_capacity(r, strict=False) or 0.0 for r in ok])
+        strict = _median([_capacity(r, strict=True) or 0.0 for r in ok])
         # The client's own CPU per event, over the steps where it read events one at a time
         # (under 5% bursts): a starved client reads several per wake-up, which costs less
         # per event and would flatter whichever harness was starved more.

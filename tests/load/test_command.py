@@ -119,8 +119,39 @@ def test_command_saturated_client_exits_3(fake_target: str, tmp_path: Path) -> N
         (("--scenario", "fallback"), "needs --baseline-model"),
         (("--scenario", "budget"), "needs --admin-key or PARITY_ADMIN_KEY"),
         (("--scenario", "chat", "--start-jitter", "-1"), "--start-jitter must be 0..600 seconds"),
+        (
+            ("--scenario", "transcriptions", "--audio-seconds", "0"),
+            "--audio-seconds must be above 0",
+        ),
+        (
+            ("--scenario", "speech", "--speech-chars", "5000"),
+            "--speech-chars must be 1..4096, got 5000",
+        ),
+        (("--scenario", "images", "--image-size", "big"), "malformed --image-size 'big'"),
+        (
+            ("--scenario", "overhead", "--direct-url", "x", "--rounds", "0"),
+            "--rounds must be 1..100",
+        ),
+        (
+            ("--scenario", "overhead", "--direct-url", "ftp://u"),
+            "--direct-url must start with http",
+        ),
+        (("--scenario", "chat", "--processes", "0"), "--processes must be at least 1, got 0"),
     ],
-    ids=["scenario", "slo", "duration", "fallback-baseline", "budget-admin", "start-jitter"],
+    ids=[
+        "scenario",
+        "slo",
+        "duration",
+        "fallback-baseline",
+        "budget-admin",
+        "start-jitter",
+        "audio-seconds",
+        "speech-chars",
+        "image-size",
+        "rounds",
+        "direct-url",
+        "processes",
+    ],
 )
 def test_command_bad_input_is_one_line_exit_2(
     fake_target: str, args: tuple[str, ...], message: str

@@ -66,6 +66,8 @@ def test_overhead_reports_the_known_added_latency(
     html = (tmp_path / "report.html").read_text()
     assert 'data-plot="overhead-ttft"' in html
     assert "through the gateway" in html
+    for written in ("summary.json", "requests.jsonl", "report.html", "locust.log"):
+        assert "sk-test" not in (tmp_path / written).read_text()  # both sides' key
 
 
 def test_overhead_a_a_run_is_below_its_floor_or_near_zero(fake_target: str, tmp_path: Path) -> None:

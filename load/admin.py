@@ -1,4 +1,4 @@
-"""The gateway admin API, as the budget and rate-limit scenarios use it (spec/admin.yaml, issue 4).
+"""The gateway admin API, as the budget and rate-limit scenarios use it (``spec/admin.yaml``).
 
 ``POST /admin/keys`` ``{name, owner, scopes, budget_credits, rpm, tpm}`` -> 201 ``{id, key, ...}``
 (the secret is shown once); ``GET /admin/keys/{id}`` -> settings plus ``spent_credits`` and
@@ -16,11 +16,9 @@ from typing import Any
 
 import httpx
 
-__all__ = ["AdminClient", "AdminError", "CreatedKey", "origin_of"]
+from load.errors import AdminError
 
-
-class AdminError(RuntimeError):
-    """The admin API is missing, refused the admin key, or answered something unusable."""
+__all__ = ["AdminClient", "CreatedKey", "origin_of"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,41 +27,21 @@ import contextlib
 import json
 import math
 import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import httpx
-
-from load.metrics import RequestRecord, derive, distribution
+from load.calibration_runs import calibration_server, errors_of, harness_run, measure, rss_mib
+from load.errors import UsageError
 from load.shapes import parse_steps
 
 __all__ = ["add_calibration_arguments", "calibrate"]
 
-_READY_TIMEOUT_S = 60.0
 # A step is "accurate" when the ITL median is within 1 ms of the configured gap, its p99 within
 # 10 ms, fewer than 2% of gaps are bursts (< 1 ms), and the client did not saturate.
 _ITL_P50_OK_MS = 1.0
 _ITL_P99_OK_MS = 10.0
 _BURSTS_OK = 0.02
-_CONFIG = """\
-providers:
-  calib-fast: {{type: synthetic, ttft_ms: {ttft}, itl_ms: {itl}, tokens_per_chunk: 1, output_tokens: 50}}
-  calib-slow: {{type: synthetic, ttft_ms: {ttft}, itl_ms: 200, tokens_per_chunk: 1, output_tokens: 20}}
-models:
-  - {{name: calib-fast, category: text, supports: [chat, streaming], input_per_mtok: 1.0,
-     output_per_mtok: 1.0, deployments: [{{provider: calib-fast, model: calib-fast}}]}}
-  - {{name: calib-slow, category: text, supports: [chat, streaming], input_per_mtok: 1.0,
-     output_per_mtok: 1.0, deployments: [{{provider: calib-slow, model: calib-slow}}]}}
-default_model: calib-fast
-# A known-latency target: no metering, budgets or limits, whose store writes would add latency
-# that nobody configured (and that the error would then blame on the harness).
-controls: {{enabled: false}}
-"""
 
 
 def add_calibration_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,124 +63,7 @@ def add_calibration_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _reference_server(report_dir: Path, ttft: float, itl: float) -> Iterator[str]:
-    config = report_dir / "calibration-server.yaml"
-    config.write_text(_CONFIG.format(ttft=ttft, itl=itl), encoding="utf-8")
-    port = _free_port()
-    origin = f"http://127.0.0.1:{port}"
-    with (report_dir / "server.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reference_server",
-                "serve",
-                "--config",
-                str(config),
-                "--port",
-                str(port),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + _READY_TIMEOUT_S
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(
-                        f"the reference server exited with status "
-                        f"{proc.returncode}; see {report_dir / 'server.log'}"
-                    )
-                with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(f"{origin}/api/models", timeout=1.0).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"the reference server did not answer within {_READY_TIMEOUT_S:.0f} s"
-                    )
-                time.sleep(0.2)
-            yield f"{origin}/v1"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _errors(values: list[float], expected: float) -> dict[str, float | None]:
-    errors = [v - expected for v in values]
-    signed = distribution(errors)
-    absolute = distribution(abs(e) for e in errors)
-    return {
-        "p50": signed["p50"],
-        "p99": signed["p99"],
-        "abs_p50": absolute["p50"],
-        "abs_p99": absolute["p99"],
-        "samples": signed["count"],
-    }
-
-
-def _load(
-    base_url: str,
-    key: str,
-    model: str,
-    *,
-    users: int,
-    seconds: float,
-    out: Path,
-    extra: list[str] | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
-    command = [
-        sys.executable,
-        "-m",
-        "conformance",
-        "load",
-        "--base-url",
-        base_url,
-        "--scenario",
-        "chat-stream",
-        "--users",
-        str(users),
-        "--duration",
-        f"{seconds:g}s",
-        "--model",
-        model,
-        "--max-tokens",
-        "50",
-        "--report-dir",
-        str(out),
-        *(extra or []),
-    ]
-    env = {**os.environ, "PARITY_API_KEY": key}  # the key never goes on a command line
-    code = subprocess.call(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    summary_path = out / "summary.json"
-    if not summary_path.exists():
-        raise RuntimeError(f"the calibration load run wrote no summary (exit {code}); see {out}")
-    summary = json.loads(summary_path.read_text())
-    records = [json.loads(line) for line in (out / "requests.jsonl").open() if line.strip()]
-    return summary, records, code
-
-
-def _rss_mib(report_dir: Path) -> float | None:
-    rss = [
-        max(m.get("rss_bytes") or [0])
-        for m in (json.loads(p.read_text()) for p in report_dir.glob("monitor-*.json"))
-    ]
-    return round(max(rss) / 2**20, 2) if rss and max(rss) else None
-
-
 def calibrate(args: argparse.Namespace) -> int:
-    from load.command import UsageError
-
     try:
         steps = parse_steps(args.calibrate_steps)
     except ValueError as exc:
@@ -217,28 +80,25 @@ def calibrate(args: argparse.Namespace) -> int:
         or os.environ.get("OPENAI_API_KEY")
         or "sk-parity-demo"
     )
-    try:
-        if args.base_url:
-            server: contextlib.AbstractContextManager[str] = contextlib.nullcontext(args.base_url)
-            models = args.model or ["calib-fast"]
-            fast, slow = models[0], models[1] if len(models) > 1 else models[0]
-        else:
-            server = _reference_server(report_dir, ttft, itl)
-            fast, slow = "calib-fast", "calib-slow"
-        with server as base_url:
-            result = _stages(
-                args,
-                base_url,
-                key,
-                fast=fast,
-                slow=slow,
-                ttft=ttft,
-                itl=itl,
-                steps=steps,
-                report_dir=report_dir,
-            )
-    except RuntimeError as exc:
-        raise UsageError(str(exc)) from None
+    if args.base_url:
+        server: contextlib.AbstractContextManager[str] = contextlib.nullcontext(args.base_url)
+        models = args.model or ["calib-fast"]
+        fast, slow = models[0], models[1] if len(models) > 1 else models[0]
+    else:
+        server = calibration_server(report_dir, ttft, itl)
+        fast, slow = "calib-fast", "calib-slow"
+    with server as base_url:
+        result = _stages(
+            args,
+            base_url,
+            key,
+            fast=fast,
+            slow=slow,
+            ttft=ttft,
+            itl=itl,
+            steps=steps,
+            report_dir=report_dir,
+        )
     path = report_dir / "calibration.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(
@@ -259,54 +119,6 @@ def calibrate(args: argparse.Namespace) -> int:
     )
     print(f"parity load: calibration written to {path}")
     return 3 if result["accuracy_run"]["client"]["saturated"] else 0
-
-
-def _measure(
-    base_url: str, key: str, model: str, *, users: int, seconds: float, out: Path, itl: float
-) -> dict[str, Any]:
-    """One harness run with the reference reader reading the same server in the same window."""
-    out.mkdir(parents=True, exist_ok=True)
-    ref_out = out / "reference-reader.json"
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "load.reference_reader",
-            base_url,
-            model,
-            "4",
-            f"{seconds:g}",
-            str(ref_out),
-        ],
-        env={**os.environ, "PARITY_API_KEY": key},
-    )
-    # Users start at random offsets over about one stream's length: locust starts them in
-    # bursts, and equal-length streams would keep each burst together, so the server would queue
-    # a burst every cycle (seen: headers at 9-19 ms p50 in lockstep, 2 ms spread out), which is
-    # the load pattern's doing, not the harness's measurement error.
-    stream_s = max(0.5, itl * 50 / 1000.0)
-    summary, records, _ = _load(
-        base_url,
-        key,
-        model,
-        users=users,
-        seconds=seconds,
-        out=out,
-        extra=["--start-jitter", f"{stream_s:g}"],
-    )
-    reader.wait(timeout=seconds + 120)
-    metrics = [derive(cast("RequestRecord", r)) for r in records]
-    ok = [m for m in metrics if m.ok]
-    reference = json.loads(ref_out.read_text()) if ref_out.exists() else []
-    return {
-        "summary": summary,
-        "ttfts": [m.ttft_from_send_ms for m in ok if m.ttft_from_send_ms is not None],
-        "gaps": [g for m in ok for g in m.gaps_ms],
-        "events": sum(m.token_events for m in ok),
-        "ref_requests": len(reference),
-        "ref_ttfts": [r["ttft_ms"] for r in reference if r.get("ttft_ms") is not None],
-        "ref_gaps": [g for r in reference for g in r.get("gaps_ms", [])],
-    }
 
 
 def _within(err: dict[str, float | None]) -> bool:
@@ -334,16 +146,16 @@ def _stages(
 ) -> dict[str, Any]:
     seconds = args.calibrate_seconds
     streams = args.users or 100
-    run = _measure(
+    run = measure(
         base_url, key, fast, users=streams, seconds=seconds, out=report_dir / "accuracy", itl=itl
     )
-    summary = run["summary"]
-    ttft_err, itl_err = _errors(run["ttfts"], ttft), _errors(run["gaps"], itl)
-    ref_ttft_err, ref_itl_err = _errors(run["ref_ttfts"], ttft), _errors(run["ref_gaps"], itl)
+    summary = run.summary
+    ttft_err, itl_err = errors_of(run.ttfts, ttft), errors_of(run.gaps, itl)
+    ref_ttft_err, ref_itl_err = errors_of(run.ref_ttfts, ttft), errors_of(run.ref_gaps, itl)
     step_rows = []
     for value in steps:
         users = int(value)
-        m = _measure(
+        m = measure(
             base_url,
             key,
             fast,
@@ -352,8 +164,8 @@ def _stages(
             out=report_dir / f"step-{users}",
             itl=itl,
         )
-        s = m["summary"]
-        err, ref_err = _errors(m["gaps"], itl), _errors(m["ref_gaps"], itl)
+        s = m.summary
+        err, ref_err = errors_of(m.gaps, itl), errors_of(m.ref_gaps, itl)
         accurate = (
             _within(err)
             and (s["burst_gap_share"] or 0.0) < _BURSTS_OK
@@ -371,7 +183,7 @@ def _stages(
         step_rows.append(
             {
                 "streams": users,
-                "events_per_s": round(m["events"] / max(s["window_s"], 1e-9), 1),
+                "events_per_s": round(m.events / max(s["window_s"], 1e-9), 1),
                 "itl_error_ms": err,
                 "reference_itl_error_ms": ref_err,
                 "ttft_p50_ms": s["ttft_from_send_ms"]["p50"],
@@ -379,7 +191,7 @@ def _stages(
                 "error_rate": s["error_rate"],
                 "client_cpu": s["client"]["cpu_mean"],
                 "client_hub_lag_p99_ms": s["client"]["hub_lag_ms"]["p99"],
-                "client_rss_mib": _rss_mib(report_dir / f"step-{users}"),
+                "client_rss_mib": rss_mib(report_dir / f"step-{users}"),
                 "accurate": accurate,
                 "limited_by": limited_by,
             }
@@ -397,7 +209,7 @@ def _stages(
     scale = None
     if args.calibrate_max_streams > 0:
         n = args.calibrate_max_streams
-        s, _, _ = _load(
+        s, _, _ = harness_run(
             base_url, key, slow, users=n, seconds=seconds, out=report_dir / f"scale-{n}"
         )
         scale = {
@@ -407,7 +219,7 @@ def _stages(
             "failures": s["failures"],
             "error_rate": s["error_rate"],
             "client": s["client"],
-            "client_rss_mib": _rss_mib(report_dir / f"scale-{n}"),
+            "client_rss_mib": rss_mib(report_dir / f"scale-{n}"),
         }
     return {
         "method": __doc__.split("Method (written into ``calibration.json``):", 1)[1]
@@ -420,7 +232,7 @@ def _stages(
         "itl_error_ms": itl_err,
         "reference_reader": {
             "streams": 4,
-            "requests": run["ref_requests"],
+            "requests": run.ref_requests,
             "ttft_error_ms": ref_ttft_err,
             "itl_error_ms": ref_itl_err,
         },
@@ -433,7 +245,7 @@ def _stages(
             "requests": summary["requests"],
             "error_rate": summary["error_rate"],
             "client": summary["client"],
-            "client_rss_mib": _rss_mib(report_dir / "accuracy"),
+            "client_rss_mib": rss_mib(report_dir / "accuracy"),
         },
         "max_accurate_events_per_s": max(accurate_rates) if accurate_rates else None,
         # A lower bound when the target, not the client, ran out first.

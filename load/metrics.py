@@ -8,6 +8,8 @@ with the deviations noted where they occur:
 - ``start``: the scheduled send time in open-loop runs (no coordinated omission), else the send.
 - TTFT = first token event (content, tool call or reasoning delta) - start. The role-only first
   chunk does not count (vLLM counts it; SGLang and xk6-llm do not). Time to headers separately.
+  Responses streams: the first ``response.output_text.delta``. Realtime: counted from the
+  ``response.create`` the deltas answer (the record's ``request_ms`` mark), not from the connect.
 - ITL = every gap between consecutive token events, pooled across requests (vLLM); plus the
   per-request mean gap (GuideLLM/AIPerf "ITL").
 - TPOT = (E2E - TTFT) / (output tokens - 1), output tokens from ``usage.completion_tokens`` when
@@ -24,7 +26,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 __all__ = [
     "TOKEN_KINDS",
@@ -41,7 +43,7 @@ __all__ = [
     "summarize",
 ]
 
-ChunkKind = Literal["role", "content", "reasoning", "tool", "usage", "error", "other"]
+ChunkKind = Literal["role", "content", "reasoning", "tool", "usage", "error", "session", "other"]
 # Events that carry generated tokens: these start TTFT and delimit ITL gaps.
 TOKEN_KINDS: frozenset[str] = frozenset({"content", "reasoning", "tool"})
 ErrorClass = Literal[
@@ -86,6 +88,13 @@ class RequestRecord(TypedDict):
     credits: float | None
     retry_after: float | None
     deployment: str | None
+    # The overhead scenario's side of a request: "gateway", "direct" or "aa" (direct again).
+    side: NotRequired[str]
+    # Milestones in ms after ``send``: realtime ``session_created_ms`` and ``request_ms`` (the
+    # ``response.create`` its deltas answer, where its TTFT starts).
+    marks: NotRequired[dict[str, float]]
+    # Bytes of the response body (images, audio, transcriptions: what the client received).
+    body_bytes: NotRequired[int]
 
 
 class Distribution(TypedDict):
@@ -154,7 +163,8 @@ def derive(record: RequestRecord) -> RequestMetrics:
     lateness_ms = max(0.0, (record["send"] - sched) * 1000.0) if sched is not None else 0.0
     token_times = [float(row[0]) for row in record["chunks"] if row[1] in TOKEN_KINDS]
     gaps = tuple(b - a for a, b in itertools.pairwise(token_times))
-    ttft_send = token_times[0] if token_times else None
+    origin = (record.get("marks") or {}).get("request_ms", 0.0)
+    ttft_send = token_times[0] - origin if token_times else None
     ttft = None if ttft_send is None else ttft_send + lateness_ms
     end = record["end_ms"]
     e2e = None if end is None else end + lateness_ms
@@ -164,7 +174,7 @@ def derive(record: RequestRecord) -> RequestMetrics:
     tokens = int(reported) if isinstance(reported, int) else counted
     tpot = None
     if ttft is not None and e2e is not None and tokens > 1:
-        tpot = (e2e - ttft) / (tokens - 1)
+        tpot = (e2e - origin - ttft) / (tokens - 1)
     headers = record["headers_ms"]
     return RequestMetrics(
         ok=record["error"] is None and record["status"] is not None and record["status"] < 400,

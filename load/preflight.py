@@ -1,28 +1,27 @@
-"""One request before any load: is the target there, and does it answer this scenario at all?
+"""One request before any load: is the target there, and does it answer this kind of request?
 
-An unreachable target or one that answers the scenario's request with an error raises
-:class:`PreflightError` with a one-line explanation (``parity load`` exits 2, no load sent).
-On success returns the credits the gateway reported for the request (header
-``x-monday-credits-used`` or ``usage.credits_used`` on the final stream chunk), used to size the
-budget scenario's budgets.
+An unreachable target or one that answers with an error raises
+:class:`~load.errors.PreflightError` with a one-line explanation (``parity load`` exits 2, no
+load sent). Every kind of a run is probed once (a mixed run probes each). On success returns the
+credits the gateway reported for the request (header ``x-monday-credits-used`` or
+``usage.credits_used`` on the final stream chunk), used to size the budget scenario's budgets.
 
-Must not: include the API key in any message; import locust.
+Must not: include the API key in any message; import locust or gevent.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
 import httpx
 
-from load.scenarios import RequestKind, build_request
+from load.errors import PreflightError
+from load.realtime import realtime_session
+from load.scenarios.payloads import Outgoing, Sizes, build_request
 
-__all__ = ["PreflightError", "preflight"]
-
-
-class PreflightError(RuntimeError):
-    """The target cannot be load-tested as asked."""
+__all__ = ["preflight"]
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -42,17 +41,38 @@ def _float(value: object) -> float | None:
         return None
 
 
-def preflight(
-    base_url: str, api_key: str, kind: RequestKind, model: str, *, timeout: float
+def _stream_credits(response: httpx.Response, label: str) -> float | None:
+    credits = _float(response.headers.get("x-monday-credits-used"))
+    for line in response.iter_lines():
+        if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+            continue
+        try:
+            event = json.loads(line[5:])
+        except ValueError:
+            raise PreflightError(
+                f"the target's stream for {label} carries data that is not JSON; no load sent"
+            ) from None
+        if not isinstance(event, dict):
+            continue
+        if event.get("error") or event.get("type") in ("error", "response.failed"):
+            raise PreflightError(f"the target's stream for {label} ended in an error event")
+        usage = event.get("usage")
+        if isinstance(usage, dict) and usage.get("credits_used") is not None:
+            credits = _float(usage["credits_used"])
+    return credits
+
+
+def _http(
+    base_url: str, api_key: str, request: Outgoing, label: str, timeout: float
 ) -> float | None:
-    path, body = build_request(kind, model, random.Random(0), 4, "fixed")
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    url = base_url + path
-    label = f"a preflight {kind} request for model {model!r}"
+    headers = {"Content-Type": request.content_type}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    url = base_url + request.path
     try:
         with (
             httpx.Client(timeout=timeout) as client,
-            client.stream("POST", url, json=body, headers=headers) as response,
+            client.stream("POST", url, content=request.body, headers=headers) as response,
         ):
             if response.status_code >= 400:
                 response.read()
@@ -60,27 +80,38 @@ def preflight(
                     f"the target answered {response.status_code} ({_error_text(response)}) to "
                     f"{label} at {url}; no load sent"
                 )
-            credits = _float(response.headers.get("x-monday-credits-used"))
-            if kind != "chat-stream":
-                response.read()
-                return credits
-            for line in response.iter_lines():
-                if not line.startswith("data:") or line[5:].strip() == "[DONE]":
-                    continue
-                try:
-                    chunk = json.loads(line[5:])
-                except ValueError:
-                    raise PreflightError(
-                        f"the target's stream for {label} carries data that is not JSON; "
-                        "no load sent"
-                    ) from None
-                if isinstance(chunk, dict) and chunk.get("error"):
-                    raise PreflightError(f"the target's stream for {label} ended in an error event")
-                usage = chunk.get("usage") if isinstance(chunk, dict) else None
-                if isinstance(usage, dict) and usage.get("credits_used") is not None:
-                    credits = _float(usage["credits_used"])
-            return credits
+            if request.protocol in ("chat-sse", "responses-sse"):
+                return _stream_credits(response, label)
+            response.read()
+            return _float(response.headers.get("x-monday-credits-used"))
     except httpx.TimeoutException:
         raise PreflightError(f"{url} did not answer {label} within {timeout:g} s") from None
     except httpx.TransportError as exc:
         raise PreflightError(f"cannot reach {url} ({type(exc).__name__}); no load sent") from None
+
+
+def preflight(
+    base_url: str, api_key: str, kind: str, model: str, *, timeout: float, sizes: Sizes
+) -> float | None:
+    """Send one request of ``kind`` with the run's payload sizes (a short answer, though)."""
+    probe = dataclasses.replace(sizes, max_tokens=4, lengths="fixed")
+    request = build_request(kind, model, random.Random(0), probe)
+    label = f"a preflight {kind} request for model {model!r}"
+    if request.protocol != "realtime":
+        return _http(base_url, api_key, request, label, timeout)
+    record = realtime_session(
+        base_url,
+        request,
+        api_key=api_key,
+        timeout=timeout,
+        model=model,
+        key_label=None,
+        sched=None,
+        step=None,
+    )
+    if record["error"] is not None:
+        raise PreflightError(
+            f"the target's Realtime session for {label} failed ({record['detail']}) at "
+            f"{base_url}{request.path.split('?')[0]}; no load sent"
+        )
+    return record["credits"]

@@ -2,8 +2,9 @@
 
 :class:`ArrivalSchedule` hands out absolute send times (constant spacing or a Poisson process)
 shared by all users of a process. A user that picks up a slot late still measures latency from
-the slot's time, so a slow target cannot slow the schedule down (no coordinated omission;
-vLLM#54101, k6 ``constant-arrival-rate``). :class:`Steps` maps elapsed time to a sweep step.
+the slot's time, so a slow target cannot slow the schedule down (no coordinated omission: the
+open model of k6's ``constant-arrival-rate`` executor). :class:`Steps` maps elapsed time to a
+sweep step.
 
 Must not: import locust or gevent (the locust ``LoadTestShape`` lives in ``load.users``), sleep,
 or read a clock: callers pass the time in.

@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["METRICS", "Slo", "SloError", "Verdict", "evaluate", "goodput_limits", "parse_slo"]
+from load.errors import SloError
+
+__all__ = ["METRICS", "Slo", "Verdict", "evaluate", "goodput_limits", "parse_slo"]
 
 Op = Literal["<", "<=", ">", ">="]
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -44,12 +46,20 @@ METRICS: dict[str, tuple[str, ...]] = {
     "accepted_rpm": ("rate_limit", "accepted_rpm"),
     "client_error_rate": ("fallback", "client_error_rate"),
     "added_latency_ms": ("fallback", "added_latency_ms"),
+    # The overhead scenario: the gateway's percentile minus the same percentile direct.
+    **{
+        f"added_{name}_{stat}_ms": ("added", f"{name}_ms", stat)
+        for name in ("ttft", "itl", "e2e")
+        for stat in ("p50", "p90", "p99")
+    },
+    # Realtime sessions (the kinds section): time to session.created, text deltas per second.
+    **{
+        f"session_created_{stat}_ms": ("kinds", "realtime", "session_created_ms", stat)
+        for stat in _STATS
+    },
+    **{f"deltas_per_s_{stat}": ("kinds", "realtime", "deltas_per_s", stat) for stat in _STATS},
 }
 _EXPRESSION = re.compile(r"^\s*([a-z0-9_]+)\s*(<=|>=|<|>)\s*([-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*$")
-
-
-class SloError(ValueError):
-    """A malformed ``--slo`` expression or an unknown metric name."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """The budget scenario's verdict: did concurrent requests push any key's spend past its budget?
 
 Inputs are numbers already fetched (the gateway's ``spent_credits`` per key from its admin API,
-and the run's records); the gateway's promise under test is issue 4's "concurrent requests can
-never push spend past the budget", with every refusal a well-formed OpenAI ``insufficient_quota``
+and the run's records). The promise under test is the one ``spec/admin.yaml`` states under
+"Budgets": admission holds each request's maximum cost until it settles, so concurrent requests
+never push spend past the budget, and every refusal is a well-formed OpenAI ``insufficient_quota``
 429 (``type`` and ``code`` ``insufficient_quota``, no ``Retry-After``).
 
 Must not: perform I/O.

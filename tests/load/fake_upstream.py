@@ -3,7 +3,9 @@
 Chat streams send the role chunk at once, the first content chunk ``ttft_ms`` after the request,
 then one chunk every ``itl_ms`` (scheduled against absolute times, so delays do not drift), a
 usage chunk and ``data: [DONE]``. ``mode="error"`` answers every request with a 500 error object.
-Model ``flaky`` fails every other request with a 502 and answers the others 20 ms later.
+Model ``flaky`` fails every other request with a 502 and answers the others 20 ms later. Model
+``stall-headers`` answers its first request, then holds the headers of the others for a minute;
+``stall-body`` answers its first request, then stops the others' streams after one chunk.
 Runs in a thread (``tests.live.serve``) or as ``python -m tests.load.fake_upstream --port N``.
 """
 
@@ -38,7 +40,7 @@ def _chunk(index: int, delta: dict[str, Any], usage: dict[str, int] | None = Non
 
 
 def create_app(*, ttft_ms: float = 50.0, itl_ms: float = 10.0, mode: str = "ok") -> Starlette:
-    calls = {"flaky": 0}
+    calls = {"flaky": 0, "stall-headers": 0, "stall-body": 0}
 
     async def chat(request: Request) -> Response:
         start = time.perf_counter()
@@ -50,6 +52,13 @@ def create_app(*, ttft_ms: float = 50.0, itl_ms: float = 10.0, mode: str = "ok")
                     {"error": {"message": "flaky", "type": "server_error", "code": None}}, 502
                 )
             start += 0.02
+        stall = body.get("model") if body.get("model") in ("stall-headers", "stall-body") else None
+        if stall is not None:
+            calls[stall] += 1
+            if calls[stall] == 1:
+                stall = None  # the first request (the preflight) is answered in full
+            elif stall == "stall-headers":
+                await asyncio.sleep(60)
         if mode == "error":
             return JSONResponse(
                 {"error": {"message": "broken", "type": "server_error", "code": None}},
@@ -79,6 +88,8 @@ def create_app(*, ttft_ms: float = 50.0, itl_ms: float = 10.0, mode: str = "ok")
         async def events() -> AsyncIterator[bytes]:
             yield _chunk(0, {"role": "assistant", "content": ""})
             for i in range(tokens):
+                if stall == "stall-body" and i == 1:
+                    await asyncio.sleep(60)
                 due = start + (ttft_ms + i * itl_ms) / 1000.0
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 yield _chunk(i, {"content": f"t{i} "})

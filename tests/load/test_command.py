@@ -53,9 +53,10 @@ def test_command_chat_stream_writes_reports(fake_target: str, tmp_path: Path) ->
     html = (tmp_path / "report.html").read_text()
     assert "<svg" in html
     assert "(e2e - ttft) / (output_tokens - 1)" in html
-    assert "http" not in html.split("<h2>Plots</h2>")[1].split("<h2>summary.json")[0].replace(
-        "http://www.w3.org/2000/svg", ""
-    )
+    # the plots load nothing: no URL in them but the SVG namespace
+    plots = html.split("<h2>Plots</h2>")[1].split("<h2>Client</h2>")[0]
+    assert "http" not in plots.replace("http://www.w3.org/2000/svg", "")
+    assert html.index('id="verdict"') < html.index('id="percentiles"') < html.index("<svg")
     assert (tmp_path / "locust_stats.csv").exists()
 
 
@@ -118,8 +119,39 @@ def test_command_saturated_client_exits_3(fake_target: str, tmp_path: Path) -> N
         (("--scenario", "fallback"), "needs --baseline-model"),
         (("--scenario", "budget"), "needs --admin-key or PARITY_ADMIN_KEY"),
         (("--scenario", "chat", "--start-jitter", "-1"), "--start-jitter must be 0..600 seconds"),
+        (
+            ("--scenario", "transcriptions", "--audio-seconds", "0"),
+            "--audio-seconds must be above 0",
+        ),
+        (
+            ("--scenario", "speech", "--speech-chars", "5000"),
+            "--speech-chars must be 1..4096, got 5000",
+        ),
+        (("--scenario", "images", "--image-size", "big"), "malformed --image-size 'big'"),
+        (
+            ("--scenario", "overhead", "--direct-url", "x", "--rounds", "0"),
+            "--rounds must be 1..100",
+        ),
+        (
+            ("--scenario", "overhead", "--direct-url", "ftp://u"),
+            "--direct-url must start with http",
+        ),
+        (("--scenario", "chat", "--processes", "0"), "--processes must be at least 1, got 0"),
     ],
-    ids=["scenario", "slo", "duration", "fallback-baseline", "budget-admin", "start-jitter"],
+    ids=[
+        "scenario",
+        "slo",
+        "duration",
+        "fallback-baseline",
+        "budget-admin",
+        "start-jitter",
+        "audio-seconds",
+        "speech-chars",
+        "image-size",
+        "rounds",
+        "direct-url",
+        "processes",
+    ],
 )
 def test_command_bad_input_is_one_line_exit_2(
     fake_target: str, args: tuple[str, ...], message: str
@@ -142,3 +174,36 @@ def test_command_erroring_target_exit_2_before_load(error_target: str, tmp_path:
     assert_one_line_exit_2(result)
     assert "answered 500 (server_error)" in result.stderr
     assert not (tmp_path / "locust.log").exists()  # no load was sent
+
+
+@pytest.mark.parametrize("model", ["stall-headers", "stall-body"], ids=["headers", "body"])
+def test_command_a_stalled_request_times_out(fake_target: str, model: str, tmp_path: Path) -> None:
+    # No per-read timer: the headers wait has the request's timeout, a stalled body the idle
+    # watch. Either way the request ends as a timeout about --timeout after it stalled.
+    result = run_load(
+        "--base-url",
+        fake_target,
+        "--scenario",
+        "chat-stream",
+        "--model",
+        model,
+        "--users",
+        "2",
+        "--timeout",
+        "1",
+        *SHORT,
+        "--duration",
+        "3s",
+        "--report-dir",
+        str(tmp_path),
+    )
+    summary = summary_of(tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr  # every request failed
+    assert set(summary["failures"]) == {"timeout"}
+    # each ended about 1 s (the timeout) after it stalled, not the minute the server would
+    # have held it: two users get through several in 3 s
+    assert summary["failures"]["timeout"] >= 4
+    records = [json.loads(line) for line in (tmp_path / "requests.jsonl").read_text().splitlines()]
+    assert all(r["error"] == "timeout" for r in records)
+    if model == "stall-body":
+        assert all(r["headers_ms"] is not None and len(r["chunks"]) == 2 for r in records)

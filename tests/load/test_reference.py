@@ -4,19 +4,15 @@ server, run in its own process on a free loopback port: budget, rate-limit, fall
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.live import free_port
-from tests.load.conftest import ROOT, run_load, summary_of
+from conformance.launch import free_port, launched, reference_server_argv
+from tests.load.conftest import run_load, summary_of
 
 ADMIN_KEY = "sk-parity-test-admin"
 CONFIG = """\
@@ -48,41 +44,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PARITY_ADMIN_KEY": ADMIN_KEY,
         "PARITY_CONTROLS_DB": str(folder / "controls.db"),
     }
-    log = (folder / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reference_server",
-            "serve",
-            "--config",
-            str(config),
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     origin = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.skip(
-                    f"the reference server did not start: {(folder / 'server.log').read_text()[-300:]}"
-                )
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{origin}/api/models", timeout=1).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, "reference server did not answer in 30 s"
-            time.sleep(0.1)
+    argv = reference_server_argv("--config", str(config), "--port", str(port))
+    with launched(argv, f"{origin}/api/models", log=folder / "server.log", env=env):
         yield f"{origin}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="module")

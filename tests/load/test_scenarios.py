@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.live import free_port
+from conformance.launch import free_port
 from tests.load.conftest import run_load, summary_of
 
 SHORT = ("--duration", "2s", "--max-tokens", "8", "--stop-timeout", "5", "--max-loop-lag-ms", "250")
@@ -156,25 +156,28 @@ def test_scenarios_processes_merge_workers(fake_target: str, tmp_path: Path) -> 
     assert summary["requests"] > 10
 
 
-def test_scenarios_master_and_worker_processes(fake_target: str, tmp_path: Path) -> None:
+def test_scenarios_master_and_two_workers(fake_target: str, tmp_path: Path) -> None:
     # locust's own master/worker mode, as across hosts, here on loopback with a free port
     port = str(free_port())
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "conformance",
-            "load",
-            "--worker",
-            "--master-host",
-            "127.0.0.1",
-            "--master-port",
-            port,
-        ],
-        env={**os.environ, "PARITY_API_KEY": "sk-test"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "conformance",
+                "load",
+                "--worker",
+                "--master-host",
+                "127.0.0.1",
+                "--master-port",
+                port,
+            ],
+            env={**os.environ, "PARITY_API_KEY": "sk-test"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
     try:
         result = run_load(
             "--base-url",
@@ -182,23 +185,27 @@ def test_scenarios_master_and_worker_processes(fake_target: str, tmp_path: Path)
             "--scenario",
             "chat-stream",
             "--users",
-            "3",
+            "4",
             "--master",
             "--master-port",
             port,
             "--master-bind-host",
             "127.0.0.1",
             "--expect-workers",
-            "1",
+            "2",
             *SHORT,
             "--report-dir",
             str(tmp_path),
             timeout=120,
         )
     finally:
-        worker.wait(timeout=30)
+        for worker in workers:
+            worker.wait(timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = summary_of(tmp_path)
-    assert summary["client"]["processes"] == 1  # the worker's monitor, shipped to the master
+    # each worker's monitor, shipped to the master over locust's message channel
+    assert summary["client"]["processes"] == 2
     assert summary["requests"] > 5
     assert summary["error_rate"] == 0.0
+    records = [json.loads(line) for line in (tmp_path / "requests.jsonl").read_text().splitlines()]
+    assert len(records) == summary["requests"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from load.slo import SloError, evaluate, goodput_limits, parse_slo
+from load.errors import SloError
+from load.slo import evaluate, goodput_limits, parse_slo
 
 
 @pytest.mark.parametrize(

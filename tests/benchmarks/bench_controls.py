@@ -13,7 +13,8 @@ Phase 1 (latency): sequential non-stream chat requests over one keep-alive conne
 alternating between the servers so drift hits both alike. Phase 2 (load): ``--concurrency``
 clients for ``--seconds`` against each server in turn: requests/s, p50, p99.
 
-Usage: ``python -m load.bench_controls [--requests 2000] [--concurrency 16] [--seconds 4]``.
+Usage (from the repository root): ``python -m tests.benchmarks.bench_controls [--requests 2000]
+[--concurrency 16] [--seconds 4]``.
 Must not: import ``reference_server`` (it drives the server over HTTP only).
 """
 
@@ -24,18 +25,15 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+
+from conformance.launch import free_port, launched, reference_server_argv
 
 __all__ = ["main"]
 
@@ -45,12 +43,6 @@ _BODY = {
     "messages": [{"role": "user", "content": "Say something short."}],
     "max_tokens": 16,
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _config(directory: Path, metered: bool) -> Path:
@@ -78,43 +70,13 @@ def _config(directory: Path, metered: bool) -> Path:
 
 @contextlib.contextmanager
 def _server(config: Path) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reference_server",
-            "serve",
-            "--config",
-            str(config),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    port = free_port()
     origin = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(origin + "/api/models", timeout=1).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server for {config.name} did not start")
-            time.sleep(0.1)
+    argv = reference_server_argv(
+        "--config", str(config), "--host", "127.0.0.1", "--port", str(port)
+    )
+    with launched(argv, origin + "/api/models"):
         yield origin
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -169,7 +131,7 @@ async def _loaded(origin: str, concurrency: int, seconds: float) -> tuple[float,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m load.bench_controls", description=__doc__.split("\n")[0]
+        prog="python -m tests.benchmarks.bench_controls", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--requests", type=int, default=2000, help="sequential requests per server")
     parser.add_argument("--warmup", type=int, default=200)

@@ -13,7 +13,8 @@ Measures, each server under uvicorn + httptools, one worker, in its own subproce
    straight to the same upstream (sequential requests, so queueing does not blur it);
 3. the RSS of one worker holding 500 concurrent open streams.
 
-Usage: ``python load/bench_server.py [--duration 5] [--rounds 5] [--connections 32] [--json FILE]``.
+Usage (from the repository root): ``python -m tests.benchmarks.bench_server [--duration 5]
+[--rounds 5] [--connections 32] [--json FILE]``.
 
 Must not: import the reference server (it is started as ``python -m reference_server``).
 """
@@ -26,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,8 +43,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from conformance.launch import free_port, launched, reference_server_argv
+
 __all__ = ["bare_app", "main"]
 
+_ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-parity-demo"
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello."}]}
 _FIXED = json.dumps(
@@ -75,62 +78,28 @@ async def _fixed(request: Request) -> Response:
 bare_app = Starlette(routes=[Route("/v1/chat/completions", _fixed, methods=["POST"])])
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not start")
-
-
-@contextmanager
-def _process(
-    args: list[str], probe: str, env: dict[str, str] | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(
-        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
-    )
-    try:
-        _wait(probe)
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @contextmanager
 def _reference(
     config: str | None = None, env: dict[str, str] | None = None
 ) -> Iterator[tuple[str, int]]:
-    port = _port()
-    args = [sys.executable, "-m", "reference_server", "serve", "--port", str(port)]
+    port = free_port()
+    args = reference_server_argv("--port", str(port))
     if config:
         args += ["--config", config]
-    with _process(args, f"http://127.0.0.1:{port}/api/models", env) as proc:
+    with launched(
+        args, f"http://127.0.0.1:{port}/api/models", env={**os.environ, **(env or {})}
+    ) as proc:
         yield f"http://127.0.0.1:{port}", proc.pid
 
 
 @contextmanager
 def _bare() -> Iterator[tuple[str, int]]:
-    port = _port()
+    port = free_port()
     args = [
         sys.executable,
         "-m",
         "uvicorn",
-        "load.bench_server:bare_app",
+        "tests.benchmarks.bench_server:bare_app",
         "--port",
         str(port),
         "--http",
@@ -139,7 +108,9 @@ def _bare() -> Iterator[tuple[str, int]]:
         "--log-level",
         "warning",
     ]
-    with _process(args, f"http://127.0.0.1:{port}/") as proc:
+    # The bare app serves only the chat route: its 404 at / says it is up.
+    env = {**os.environ, "PYTHONPATH": str(_ROOT)}  # so uvicorn imports this module anywhere
+    with launched(args, f"http://127.0.0.1:{port}/", ready_status=404, env=env) as proc:
         yield f"http://127.0.0.1:{port}", proc.pid
 
 

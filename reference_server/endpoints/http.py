@@ -43,7 +43,7 @@ async def read_body(request: Request) -> bytes:
 
     Read from the ASGI messages directly: a JSON body nearly always arrives in one message, and
     Starlette's ``body()`` gathers even that one through an async generator, a measurable part
-    of a synthetic completion's cost (the server benchmark in tests/benchmarks/).
+    of a synthetic completion's cost (tests/benchmarks/bench_server.py).
     """
     chunks: list[bytes] = []
     while True:

@@ -48,7 +48,7 @@ class Upload:
 # Per-request records are NamedTuples, not frozen dataclasses: equally immutable (and read-only
 # to mypy), but built by one C call where a frozen dataclass pays an object.__setattr__ per
 # field; across the dozen records of a request that was a fifth of the reference server's own
-# CPU per synthetic completion (the server benchmark in tests/benchmarks/).
+# CPU per synthetic completion (tests/benchmarks/bench_server.py).
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 

@@ -22,7 +22,7 @@ __all__ = ["ModelInfo", "capabilities_of", "choose_models", "parse_listings"]
 
 # spec/catalog.yaml, category -> endpoint table: text, code, reasoning, multimodal and vision
 # models serve chat completions (and Responses); embedding -> embeddings; image -> images;
-# audio -> speech and/or transcriptions (told apart by supports[]); video -> videos.
+# audio -> speech or transcriptions (told apart by supports[]); video -> videos.
 _CATEGORY: dict[str, tuple[Capability, ...]] = {
     "text": ("chat", "responses"),
     "code": ("chat", "responses"),
@@ -106,14 +106,15 @@ def _number(value: object) -> float | None:
 
 
 def parse_listings(models: Any, catalog: Any = None) -> list[ModelInfo]:
-    """Join ``/v1/models`` entries (by ``id``) with catalog entries (by ``slug``/``model_name``).
+    """Join ``/v1/models`` entries (by ``id``) with catalog entries (by ``model_name``, the API
+    form on the catalog page; ``slug`` and other names for catalogs that use them).
 
     A catalog entry whose model is not in ``/v1/models`` is ignored: only models the API lists
     are used. When ``/v1/models`` lists nothing usable, the catalog alone is used.
     """
     catalog_by_name: dict[str, dict[str, Any]] = {}
     for entry in _entries(catalog):
-        for key in ("slug", "model_name", "id", "name"):
+        for key in ("model_name", "id", "name", "slug"):
             name = entry.get(key)
             if isinstance(name, str) and name not in catalog_by_name:
                 catalog_by_name[name] = entry
@@ -148,24 +149,41 @@ def parse_listings(models: Any, catalog: Any = None) -> list[ModelInfo]:
     return infos
 
 
+def _hinted(model_id: str) -> set[Capability] | None:
+    lowered = model_id.lower()
+    for hint, hinted in _ID_HINTS:
+        if hint in lowered:
+            return set(hinted)
+    return None
+
+
+def _audio(model: ModelInfo, tagged: set[Capability]) -> set[Capability]:
+    """The direction of an audio model whose tags did not name it."""
+    if tagged & {"speech", "transcription"}:
+        return set()
+    if model.supports is not None:
+        # The catalog page: an audio model carrying audio_transcription is speech-to-text;
+        # otherwise it is text-to-speech.
+        return {"speech"}
+    # /v1/models alone names no direction: the id may (whisper-*, *-transcribe, tts-*).
+    hinted = (_hinted(model.id) or set()) & {"speech", "transcription"}
+    return hinted or {"speech", "transcription"}
+
+
 def capabilities_of(model: ModelInfo) -> set[Capability]:
     """Capabilities a model offers: supports[] and category, else its id."""
     caps: set[Capability] = set()
     if model.supports:
         caps.update(_SUPPORTS[s] for s in model.supports if s in _SUPPORTS)
-    category_caps = _CATEGORY.get(model.category or "", ())
-    if model.category == "audio" and caps & {"speech", "transcription"}:
-        category_caps = ()  # supports[] already told speech from transcription apart
-    caps.update(category_caps)
+    if model.category == "audio":
+        caps.update(_audio(model, caps))
+    else:
+        caps.update(_CATEGORY.get(model.category or "", ()))
     if caps:
         return caps
-    lowered = model.id.lower()
-    for hint, hinted in _ID_HINTS:
-        if hint in lowered:
-            return set(hinted)
     # An id that names no other family (gpt-*, o3, llama-3, an alias like "fast") is taken as
     # a chat model: that is what most OpenAI-compatible targets list.
-    return {"chat", "responses"}
+    return _hinted(model.id) or {"chat", "responses"}
 
 
 # Chat checks exercise tools, streaming, JSON modes and logprobs: a model that supports more of

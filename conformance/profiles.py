@@ -5,7 +5,9 @@ as ``b64_json``) and gateway features to verify (aliases, a default model, a met
 a budget-exhausted key). The built-in ``openai`` profile is strict: no deviations. The built-in
 ``monday`` profile follows monday.com's public Models API documentation
 (developer.monday.com/api-reference/docs/models-api-overview, getting-started-with-the-models-api,
-models-api-supported-models).
+models-api-supported-models). The built-in ``catalog`` profile is OpenAI's API plus the catalog
+page's public catalog (``GET /api/models``, ``spec/catalog.yaml``); any profile file claims that
+catalog with ``catalog: true``.
 
 A profile file is YAML with the same field names as :class:`Profile`; ``exhausted_key_env``
 names an environment variable holding the exhausted key, so no secret sits in the file.
@@ -28,6 +30,7 @@ from conformance.vocabulary import CAPABILITIES, Capability
 
 __all__ = [
     "BUILTIN_PROFILES",
+    "CATALOG",
     "MONDAY",
     "OPENAI",
     "UNSUPPORTABLE",
@@ -71,6 +74,10 @@ class Profile:
     auth_error_shape: str | None = None
     # Documented features the target deliberately does not offer (names from UNSUPPORTABLE).
     unsupported: tuple[str, ...] = ()
+    # The target serves the catalog page's contract (spec/catalog.yaml): GET /api/models as a
+    # JSON array, its supports[] tags and category -> endpoint table, `category` on /v1/models.
+    # False: the catalog area is not judged (OpenAI has no /api/models).
+    catalog: bool = False
     # Where the profile's promises are documented (shown in reports).
     source: str = "OpenAI API reference (https://platform.openai.com/docs/api-reference)"
     # Capabilities the target promises to serve: a 404 on such an endpoint's route fails its
@@ -95,15 +102,24 @@ MONDAY = Profile(
     "(https://developer.monday.com/api-reference/docs/models-api-overview)",
 )
 
-BUILTIN_PROFILES: Mapping[str, Profile] = {"openai": OPENAI, "monday": MONDAY}
+# OpenAI's API as it is, plus the public catalog documented by the catalog page
+# (spec/catalog.yaml; spec/PROVENANCE.md, "The catalog page").
+CATALOG = Profile(
+    name="catalog",
+    catalog=True,
+    source="spec/catalog.yaml and spec/PROVENANCE.md (the catalog page: GET /api/models, "
+    "category -> endpoint)",
+)
+
+BUILTIN_PROFILES: Mapping[str, Profile] = {"openai": OPENAI, "monday": MONDAY, "catalog": CATALOG}
 
 _FIELDS = {f.name for f in fields(Profile)}
 _STRINGS = {"name", "default_model", "credits_header", "exhausted_key", "auth_error_shape"}
-_BOOLS = {"rate_limit_headers", "images_b64_only"}
+_BOOLS = {"rate_limit_headers", "images_b64_only", "catalog"}
 
 
 def load_profile(name_or_path: str, *, environ: Mapping[str, str] | None = None) -> Profile:
-    """A built-in profile by name (``openai``, ``monday``) or a profile read from a YAML file.
+    """A built-in profile by name (``openai``, ``monday``, ``catalog``) or a YAML profile file.
 
     A file may start from a built-in with ``extends: monday`` and override fields. Raises
     :class:`ProfileError` naming the bad field and value, or listing the valid names.

@@ -1,7 +1,9 @@
 """What the target offers: one model per request kind, read from its catalog before a run.
 
-First ``GET {origin}/api/models`` (the gateway catalog, ``spec/catalog.yaml``: each model's
-``category`` and ``supports[]`` name its endpoints); without it ``GET {base}/v1/models`` (OpenAI
+First ``GET {origin}/api/models`` (the gateway catalog, ``spec/catalog.yaml``: a JSON array whose
+entries' ``category`` and ``supports[]`` name their endpoints, ``model_name`` the value to send;
+an audio model tagged ``audio_transcription`` is speech-to-text, any other text-to-speech);
+without it ``GET {base}/v1/models`` (OpenAI
 API reference, "List models"), whose entries may carry the same ``category``, else are told
 apart by OpenAI's model naming (``text-embedding-*``, ``gpt-image-*``/``dall-e-*``, ``tts-*``,
 ``whisper-*``/``*-transcribe``, ``*realtime*``). ``mixed`` weights its requests over what this
@@ -51,11 +53,9 @@ def _kinds_of(category: str | None, supports: set[str], name: str) -> list[str]:
     if category == "realtime":
         return ["realtime"]
     if category == "audio":
-        speech = bool(supports & {"speech", "audio_speech"})
-        heard = bool(supports & {"transcription", "audio_transcription"})
-        if not speech and not heard:  # spec/catalog.yaml: with neither tag it serves both
-            return ["speech", "transcriptions"]
-        return (["speech"] if speech else []) + (["transcriptions"] if heard else [])
+        # The catalog page: "a model carrying audio_transcription is speech-to-text; otherwise
+        # it's text-to-speech" (spec/catalog.yaml, x-audio-supports-endpoints).
+        return ["transcriptions"] if "audio_transcription" in supports else ["speech"]
     if category is None:
         return _kinds_by_name(name)
     return []
@@ -88,14 +88,15 @@ def _first_per_kind(rows: Iterable[tuple[str, list[str], bool]]) -> dict[str, st
 
 
 def _from_catalog(data: Any) -> dict[str, str] | None:
-    entries = data.get("data") if isinstance(data, dict) else None
+    # The page documents a bare array; an OpenAI-style list object is read too.
+    entries = data.get("data") if isinstance(data, dict) else data
     if not isinstance(entries, list):
         return None
     rows = []
     for entry in entries:
         if not isinstance(entry, dict) or entry.get("health_status") not in _HEALTHY:
             continue
-        name = entry.get("slug") or entry.get("model_name")
+        name = entry.get("model_name")  # the API form (``slug`` is the dashboard's)
         supports = {str(s) for s in entry.get("supports") or []}
         if isinstance(name, str):
             rows.append(

@@ -14,6 +14,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -130,6 +131,10 @@ class Deployment:
 
 @dataclass(frozen=True, slots=True)
 class ModelEntry:
+    """One catalog entry. Prices are USD: per million tokens (``*_per_mtok``), or per unit for
+    models priced by another unit (``per_character``, ``per_second``, ``per_image``; None when
+    the model is not priced by that unit)."""
+
     name: str
     category: str
     supports: tuple[str, ...]
@@ -138,6 +143,9 @@ class ModelEntry:
     output_per_mtok: float
     health_status: HealthStatus | None
     deployments: tuple[Deployment, ...]
+    per_character: float | None = None
+    per_second: float | None = None
+    per_image: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +167,8 @@ class Settings:
         return self._by_name.get(name)
 
     def price(self, name: str) -> tuple[float, float]:
-        """(input, output) USD per million tokens of a deployment or model name."""
+        """(input, output) USD per million units of a deployment or model name: tokens, or the
+        characters a per-character model's endpoint counts (``_metered_input``)."""
         index = self._prices
         if name not in index:
             raise KeyError(f"no price for {name!r}; known: {sorted(index)}")
@@ -176,7 +185,10 @@ def _price_index(models: tuple[ModelEntry, ...]) -> dict[str, tuple[float, float
         for deployment in entry.deployments:
             index[deployment.name] = (deployment.input_per_mtok, deployment.output_per_mtok)
     for entry in models:
-        index[entry.name] = (entry.input_per_mtok, entry.output_per_mtok)
+        index[entry.name] = (
+            _metered_input(entry.input_per_mtok, entry.per_character),
+            entry.output_per_mtok,
+        )
     return index
 
 
@@ -304,9 +316,27 @@ def _provider(name: str, spec: Mapping[str, Any]) -> ProviderSettings:
     return OpenAIProviderSettings(name=name, **options)
 
 
+def _unit_price(item: Mapping[str, Any], unit: str) -> float | None:
+    value = item.get(unit)
+    return None if value is None else float(value)
+
+
+def _metered_input(input_price: float, per_character: float | None) -> float:
+    """The input price the metering applies, per million of the units the endpoint counts.
+
+    The speech endpoint counts input characters as its units, so a per-character price is
+    metered as that price per million characters (decimal, so 0.000015 becomes exactly 15).
+    """
+    if per_character is None:
+        return input_price
+    return float(Decimal(str(per_character)) * 1_000_000)
+
+
 def _model(item: Mapping[str, Any], providers: Mapping[str, ProviderSettings]) -> ModelEntry:
     name = str(item["name"])
-    input_price = float(item.get("input_per_mtok", 0.0))
+    listed_input = float(item.get("input_per_mtok", 0.0))
+    per_character = _unit_price(item, "per_character")
+    input_price = _metered_input(listed_input, per_character)
     output_price = float(item.get("output_per_mtok", 0.0))
     deployments = []
     for index, spec in enumerate(item["deployments"]):
@@ -333,8 +363,11 @@ def _model(item: Mapping[str, Any], providers: Mapping[str, ProviderSettings]) -
         category=str(item["category"]),
         supports=tuple(item.get("supports", ())),
         alias=bool(alias),
-        input_per_mtok=input_price,
+        input_per_mtok=listed_input,
         output_per_mtok=output_price,
         health_status=item.get("health_status"),
         deployments=tuple(deployments),
+        per_character=per_character,
+        per_second=_unit_price(item, "per_second"),
+        per_image=_unit_price(item, "per_image"),
     )

@@ -76,7 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--profile",
         default=DEFAULTS["profile"],
         metavar="NAME|FILE",
-        help="what the target promises: built-in 'openai' (default) or 'monday', or a YAML file",
+        help="what the target promises: built-in 'openai' (default), 'monday' or 'catalog', "
+        "or a YAML file",
     )
     parser.add_argument(
         "--report-dir",

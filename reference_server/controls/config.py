@@ -14,7 +14,8 @@ Shape (every field optional; defaults shown)::
         max_connections: 64          # redis: connections per worker; more requests queue
       admin_key_sha256: null         # or admin_key: <secret>; env PARITY_ADMIN_KEY wins
       credits_header: x-monday-credits-used
-      surcharge_rate: 0.10           # on direct vendor IDs (chat) and non-chat endpoints
+      metering:
+        direct_id_surcharge: 0       # rate on requests naming a direct vendor ID; never aliases
       default_max_output_tokens: 4096  # reservation/TPM estimate when max_tokens is absent
       rate_limit_period_s: 60        # "per minute"; shorter only for tests and drills
       hold_ttl_s: 600                # a crashed worker's holds are released after this
@@ -58,7 +59,7 @@ _TOP = frozenset(
         "admin_key",
         "admin_key_sha256",
         "credits_header",
-        "surcharge_rate",
+        "metering",
         "default_max_output_tokens",
         "rate_limit_period_s",
         "hold_ttl_s",
@@ -68,6 +69,7 @@ _TOP = frozenset(
     }
 )
 _STORE = frozenset({"backend", "path", "synchronous", "url", "timeout_s", "max_connections"})
+_METERING = frozenset({"direct_id_surcharge"})
 _LIMITS = frozenset({"budget_credits", "budget_period", "rpm", "tpm"})
 
 
@@ -222,9 +224,15 @@ def parse_controls(raw: Mapping[str, Any] | None, environ: Mapping[str, str]) ->
     key_limits_raw = top.get("key_limits") or {}
     if not isinstance(key_limits_raw, Mapping):
         raise _fail("key_limits", key_limits_raw, "a mapping of key id -> limits")
+    metering = _mapping(top.get("metering"), "metering", _METERING)
     settings = ControlsSettings(
         credits_header=header.lower(),
-        surcharge_rate=_number(top.get("surcharge_rate", "0.10"), "surcharge_rate", positive=False),
+        # monday's pages state no figure for the direct-ID surcharge: none unless configured.
+        direct_id_surcharge=_number(
+            metering.get("direct_id_surcharge", 0),
+            "metering.direct_id_surcharge",
+            positive=False,
+        ),
         default_max_output_tokens=cast(
             int,
             _int(
@@ -280,7 +288,7 @@ def build_controls(
 
     ``keys``: (id, owner, sha256 of secret, scopes) from the top-level ``keys`` list;
     ``price(name)``: (input, output) USD per million tokens of a deployment or model name,
-    raising KeyError when unknown; ``is_alias(model)``: the name is an alias (no surcharge).
+    raising KeyError when unknown; ``is_alias(model)``: the name is an alias (never surcharged).
     """
     parsed = parse_controls(raw, os.environ if environ is None else environ)
     key_list = [(k, o, d, frozenset(s)) for k, o, d, s in keys]

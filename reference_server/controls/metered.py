@@ -82,7 +82,7 @@ class OwnerBudget:
 @dataclass(frozen=True, slots=True)
 class ControlsSettings:
     credits_header: str = "x-monday-credits-used"
-    surcharge_rate: Decimal = Decimal("0.10")
+    direct_id_surcharge: Decimal = Decimal(0)
     default_max_output_tokens: int = 4096
     rate_limit_period_s: float = 60.0
     hold_ttl_s: float = 600.0
@@ -105,7 +105,7 @@ class MeteredControls:
     ) -> None:
         self.store = store
         self.settings = settings
-        self._tariff = Tariff(settings.surcharge_rate)
+        self._tariff = Tariff(settings.direct_id_surcharge)
         self._prices = prices
         self._is_alias = is_alias
         self._seed = tuple(seed)
@@ -318,7 +318,7 @@ class MeteredControls:
     # -- internals ----------------------------------------------------------------------------
 
     def _surcharge(self, admission: Admission) -> bool:
-        return surcharge_applies(admission.endpoint, self._is_alias(admission.model_asked))
+        return surcharge_applies(self._is_alias(admission.model_asked))
 
     def _price(self, *names: str) -> Price:
         for name in names:

@@ -6,11 +6,14 @@ Units and rounding (documented contract, also in ``spec/admin.yaml``):
   underlying provider cost"; our catalog prices are USD per million tokens).
 * Arithmetic is decimal, never binary floating point. A request costs
   ``(prompt_tokens x input_per_mtok + completion_tokens x output_per_mtok) / 1e6``, times
-  ``1 + surcharge`` when a surcharge applies, rounded half-up to 1e-6 credit (one micro-credit).
+  ``1 + surcharge_rate`` when a surcharge applies, rounded half-up to 1e-6 credit (one
+  micro-credit).
 * Stores keep integer micro-credits, so sums over the ledger are exact.
-* Surcharge (monday's published rule): none on ``monday-*`` aliases; ``surcharge_rate`` (10 %) on
-  chat requests naming a direct vendor model ID and on every non-chat endpoint (embeddings,
-  images, audio, video).
+* Surcharge, as monday's pages state it: an alias carries none ("no extra surcharge on top of
+  underlying usage when you use them, unlike direct vendor IDs"); a direct vendor model ID may
+  ("may reflect a small additional cost"), on any endpoint. The pages give no figure, so the
+  rate is configuration (``controls.metering.direct_id_surcharge``), default 0
+  (spec/PROVENANCE.md, "Surcharges").
 
 Must not: do I/O, know about stores, HTTP or keys.
 """
@@ -35,8 +38,6 @@ MICRO = 1_000_000  # micro-credits per credit
 _PER_MTOK = Decimal(1_000_000)
 _ONE_MICRO = Decimal("0.000001")
 
-_CHAT_ENDPOINTS = frozenset({"chat", "responses", "realtime"})
-
 
 @dataclass(frozen=True, slots=True)
 class Price:
@@ -56,18 +57,16 @@ PriceLookup = Callable[[str], Price]
 """Price of a deployment or model by name (the server's catalog); raises KeyError if unknown."""
 
 
-def surcharge_applies(endpoint: str, model_is_alias: bool) -> bool:
-    """monday's rule: chat through an alias is at cost; direct IDs and non-chat work pay extra."""
-    if endpoint not in _CHAT_ENDPOINTS:
-        return True
+def surcharge_applies(model_is_alias: bool) -> bool:
+    """An alias is billed at cost on every endpoint; a direct vendor model ID pays the rate."""
     return not model_is_alias
 
 
 @dataclass(frozen=True, slots=True)
 class Tariff:
-    """How prices turn into micro-credits (the surcharge rate is configuration)."""
+    """How prices turn into micro-credits (the surcharge rate is configuration, default 0)."""
 
-    surcharge_rate: Decimal = Decimal("0.10")
+    surcharge_rate: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
         if not self.surcharge_rate.is_finite() or self.surcharge_rate < 0:

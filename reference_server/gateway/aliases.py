@@ -30,11 +30,9 @@ CATEGORY_ENDPOINTS: Mapping[str, tuple[str, ...]] = {
     "videos": ("video",),
     "realtime": ("realtime",),
 }
-_AUDIO_TAGS = {
-    "speech": ("speech", "audio_speech"),
-    "transcriptions": ("transcription", "audio_transcription"),
-}
-_ALL_AUDIO_TAGS = frozenset(t for values in _AUDIO_TAGS.values() for t in values)
+# The catalog page: "a model carrying audio_transcription is speech-to-text; otherwise it's
+# text-to-speech" (spec/catalog.yaml, x-audio-transcription).
+_TRANSCRIPTION_TAG = "audio_transcription"
 
 _ABSENT: Any = object()
 ABSENT = _ABSENT  # the request did not send the key (distinct from an explicit null)
@@ -58,11 +56,17 @@ def resolve(settings: Settings, model: Any, endpoint: str) -> ModelEntry:
     if entry is None:
         raise model_not_found(model)
     categories = CATEGORY_ENDPOINTS[endpoint]
-    tags = _AUDIO_TAGS.get(endpoint)
-    # An audio model serves speech / transcriptions by its supports[] tags; with neither tag
-    # it serves both (spec/catalog.yaml, x-audio-supports-endpoints).
-    audio_tags = _ALL_AUDIO_TAGS.intersection(entry.supports) if tags is not None else None
-    if entry.category not in categories or (audio_tags and not audio_tags.intersection(tags or ())):
+    if entry.category in categories and not _audio_direction_serves(entry, endpoint):
+        if endpoint == "speech":
+            direction = (
+                f"speech-to-text (tagged {_TRANSCRIPTION_TAG!r}): call /v1/audio/transcriptions"
+            )
+        else:
+            direction = f"text-to-speech (not tagged {_TRANSCRIPTION_TAG!r}): call /v1/audio/speech"
+        raise invalid_request(
+            f"The model {model!r} is {direction}.", "model", "model_not_supported"
+        )
+    if entry.category not in categories:
         raise invalid_request(
             f"The model {model!r} (category {entry.category!r}) does not serve the {endpoint} endpoint; "
             f"use a model of category {', '.join(repr(c) for c in categories)}.",
@@ -78,3 +82,10 @@ def resolve(settings: Settings, model: Any, endpoint: str) -> ModelEntry:
             headers={"retry-after": "10"},
         )
     return entry
+
+
+def _audio_direction_serves(entry: ModelEntry, endpoint: str) -> bool:
+    """An audio model serves one direction: transcriptions when tagged, else speech."""
+    if endpoint not in ("speech", "transcriptions"):
+        return True
+    return (_TRANSCRIPTION_TAG in entry.supports) == (endpoint == "transcriptions")

@@ -1,14 +1,19 @@
 """The model catalog as clients see it: health, and the two model listings.
 
 - A model's health is its configured ``health_status``, else its deployments' circuits.
-- ``GET /v1/models`` lists only models that are serving (health not ``unhealthy``);
-  ``GET /api/models`` lists the whole catalog with prices, tags and health.
+- ``GET /v1/models`` lists only models that are serving (health not ``unhealthy``), in OpenAI's
+  ListModelsResponse shape, each Model with its ``category``.
+- ``GET /api/models`` is the catalog page's contract (``spec/catalog.yaml``): a bare JSON array
+  of every model, serving or not, with exactly the page's fields (``model_name`` the API form,
+  ``slug`` the dashboard URL form, ``category``, ``supports``, per-token prices,
+  ``health_status``) plus the price of a model priced by another unit, named by that unit.
 
 Must not: call providers or controls (``aliases`` resolves a request's model).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from reference_server.config import ModelEntry, Settings
@@ -19,6 +24,7 @@ __all__ = [
     "model_object",
     "models_list",
     "public_catalog",
+    "slug_of",
 ]
 
 _OWNER_BY_PREFIX = (
@@ -32,6 +38,8 @@ _OWNER_BY_PREFIX = (
     ("sora", "openai"),
 )
 _CREATED = 1_767_225_600  # 2026-01-01T00:00:00Z: a stable creation time for catalog entries
+_UNIT_PRICES = ("per_character", "per_second", "per_image")
+_NOT_IN_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def health(entry: ModelEntry, breakers: CircuitBreakers) -> str:
@@ -62,20 +70,27 @@ def models_list(settings: Settings, breakers: CircuitBreakers) -> dict[str, Any]
     return {"object": "list", "data": data}
 
 
-def public_catalog(settings: Settings, breakers: CircuitBreakers) -> dict[str, Any]:
-    data = []
+def slug_of(name: str) -> str:
+    """The dashboard URL form of a model name: lowercase, runs of other characters as one ``-``
+    (``gpt-4.1`` -> ``gpt-4-1``). Only ``model_name`` is ever an API model id."""
+    return _NOT_IN_SLUG.sub("-", name.lower()).strip("-") or "model"
+
+
+def public_catalog(settings: Settings, breakers: CircuitBreakers) -> list[dict[str, Any]]:
+    catalog = []
     for entry in settings.models:
-        data.append(
-            {
-                "model_name": entry.name,
-                "slug": entry.name,
-                "category": entry.category,
-                "supports": list(entry.supports),
-                "input_per_mtok": entry.input_per_mtok,
-                "output_per_mtok": entry.output_per_mtok,
-                "health_status": health(entry, breakers),
-                "alias": entry.alias,
-                "default": entry.name == settings.default_model,
-            }
-        )
-    return {"object": "list", "data": data}
+        item: dict[str, Any] = {
+            "model_name": entry.name,
+            "slug": slug_of(entry.name),
+            "category": entry.category,
+            "supports": list(entry.supports),
+            "input_per_mtok": entry.input_per_mtok,
+            "output_per_mtok": entry.output_per_mtok,
+            "health_status": health(entry, breakers),
+        }
+        for unit in _UNIT_PRICES:
+            price = getattr(entry, unit)
+            if price is not None:
+                item[unit] = price
+        catalog.append(item)
+    return catalog

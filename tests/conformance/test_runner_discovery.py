@@ -158,3 +158,22 @@ def test_discovery_zero_price_is_a_price() -> None:
     assert (
         choose_models(parse_listings(_listing("paid", "free"), catalog))["transcription"] == "free"
     )
+
+
+def test_discovery_audio_direction_follows_the_catalog_page() -> None:
+    """An audio model carrying audio_transcription is speech-to-text; otherwise text-to-speech
+    (the catalog page). Without a catalog, an audio id names its direction when it can."""
+    listing = _listing("voice", "ears", "whisper-1", "tts-1", voice="audio", ears="audio")
+    catalog = [
+        {"model_name": "voice", "category": "audio", "supports": []},
+        {"model_name": "ears", "category": "audio", "supports": ["audio_transcription"]},
+    ]
+    models = {m.id: m for m in parse_listings(listing, catalog)}
+    assert capabilities_of(models["voice"]) == {"speech"}
+    assert capabilities_of(models["ears"]) == {"transcription"}
+    alone = {
+        m.id: m
+        for m in parse_listings(_listing("whisper-1", "box", whisper_1="audio", box="audio"))
+    }
+    assert capabilities_of(alone["whisper-1"]) == {"transcription"}
+    assert capabilities_of(alone["box"]) == {"speech", "transcription"}

@@ -16,23 +16,34 @@ from load.scenarios import get_scenario, mixed_weights
 from tests.live import serve
 
 CATALOG = [
-    {"slug": "fast", "category": "text", "supports": ["chat"], "health_status": "healthy"},
+    {"model_name": "fast", "category": "text", "supports": ["chat"], "health_status": "healthy"},
     {
-        "slug": "main",
+        "model_name": "main",
         "category": "text",
         "supports": ["chat", "streaming", "responses"],
         "health_status": "healthy",
         "default": True,
     },
-    {"slug": "voice", "category": "audio", "supports": ["speech"], "health_status": "healthy"},
-    {"slug": "ears", "category": "audio", "supports": [], "health_status": "healthy"},
-    {"slug": "down-img", "category": "image", "supports": ["images"], "health_status": "down"},
+    {"model_name": "voice", "category": "audio", "supports": [], "health_status": "healthy"},
+    {
+        "model_name": "ears",
+        "category": "audio",
+        "supports": ["audio_transcription"],
+        "health_status": "healthy",
+    },
+    {
+        "model_name": "down-img",
+        "category": "image",
+        "supports": ["images"],
+        "health_status": "down",
+    },
 ]
 
 
-def _app(with_catalog: bool) -> Starlette:
+def _app(with_catalog: bool, *, wrapped: bool = False) -> Starlette:
     async def catalog(request: Request) -> JSONResponse:
-        return JSONResponse({"object": "list", "data": CATALOG})
+        # The catalog page documents a bare array; some gateways wrap it as an OpenAI list.
+        return JSONResponse({"object": "list", "data": CATALOG} if wrapped else CATALOG)
 
     async def models(request: Request) -> JSONResponse:
         ids = ["gpt-4o-mini", "text-embedding-3-small", "whisper-1", "gpt-realtime", "custom"]
@@ -63,9 +74,16 @@ def test_catalog_kinds_from_categories_and_supports(catalog_target: str) -> None
         "chat-stream": "main",
         "responses-stream": "main",
         "speech": "voice",
-        # spec/catalog.yaml: an audio model with neither tag serves both
+        # the catalog page: audio_transcription marks speech-to-text, any other is speech
         "transcriptions": "ears",
     }  # the image model is down: not offered
+
+
+def test_catalog_an_openai_style_list_is_read_too() -> None:
+    with serve(_app(True, wrapped=True)) as origin:
+        offered = offered_kinds(f"{origin}/v1", "")
+    assert offered is not None
+    assert (offered["speech"], offered["transcriptions"]) == ("voice", "ears")
 
 
 def test_catalog_falls_back_to_openai_model_names(models_target: str) -> None:

@@ -39,7 +39,7 @@ def test_budgets_reservation_uses_most_expensive_candidate_and_cap():
     )
     assert given_max == 5000 + 2500  # 1000 x 5 + 100 x 25 per Mtok, in micro-credits
     capped = budgets.reservation(
-        Tariff(),
+        Tariff(Decimal("0.10")),
         [cheap],
         input_tokens=0,
         max_output_tokens=None,

@@ -18,6 +18,7 @@ def test_config_default_is_the_monday_catalog() -> None:
         "monday-fast": "claude-haiku-4-5",
         "monday-standard": "claude-sonnet-4-6",
         "monday-powerful": "claude-opus-4-6",
+        "gpt-4o-realtime": "gpt-realtime",  # the generic platform page's realtime model id
     }
     categories = {m.category for m in settings.models}
     assert {"text", "embedding", "image", "audio", "video", "realtime"} <= categories

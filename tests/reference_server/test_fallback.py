@@ -227,7 +227,7 @@ def test_circuit_opens_shows_in_catalog_and_recovers() -> None:
             headers=AUTH,
         )
         assert switch.calls == calls  # open: the primary is not called
-        catalog = {e["model_name"]: e for e in httpx.get(f"{origin}/api/models").json()["data"]}
+        catalog = {e["model_name"]: e for e in httpx.get(f"{origin}/api/models").json()}
         assert catalog["alias"]["health_status"] == "degraded"
         # `solo` has one deployment: its circuit is open after two failures -> not listed.
         for _ in range(2):
@@ -236,7 +236,7 @@ def test_circuit_opens_shows_in_catalog_and_recovers() -> None:
                 json={"model": "solo", "messages": MESSAGES},
                 headers=AUTH,
             )
-        assert httpx.get(f"{origin}/api/models").json()["data"][1]["health_status"] == "unhealthy"
+        assert httpx.get(f"{origin}/api/models").json()[1]["health_status"] == "unhealthy"
         listed = [m["id"] for m in httpx.get(f"{origin}/v1/models", headers=AUTH).json()["data"]]
         assert "solo" not in listed
         assert "alias" in listed
@@ -255,7 +255,7 @@ def test_circuit_opens_shows_in_catalog_and_recovers() -> None:
             headers=AUTH,
         )
         assert response.headers["x-parity-deployment"] == "primary/m"
-        catalog = {e["model_name"]: e for e in httpx.get(f"{origin}/api/models").json()["data"]}
+        catalog = {e["model_name"]: e for e in httpx.get(f"{origin}/api/models").json()}
         assert catalog["alias"]["health_status"] == "healthy"
 
 

@@ -125,7 +125,7 @@ async def test_keys_revocation_seen_by_another_instance(tmp_path, controls):
     ("raw", "needle"),
     [
         ({"store": {"backend": "mongo"}}, "'mongo'"),
-        ({"surcharge_rate": -1}, "surcharge_rate"),
+        ({"metering": {"direct_id_surcharge": -1}}, "metering.direct_id_surcharge"),
         ({"owners": {"u": {"budget_credits": "lots"}}}, "owners.u.budget_credits"),
         ({"key_limits": {"nobody": {"rpm": 3}}}, "'nobody'"),
         ({"defaults": {"rpm": 0}}, "defaults.rpm"),

@@ -1,5 +1,5 @@
 """Ledger and settlement through MeteredControls: priced at the deployment that answered,
-surcharge rule, credits header, written once.
+the direct-ID surcharge rule, credits header, written once.
 """
 
 from __future__ import annotations
@@ -66,11 +66,33 @@ async def test_ledger_alias_billed_at_serving_deployment_without_surcharge(contr
     assert primary.headers == {"x-credits": "0.010500"}
 
 
-async def test_ledger_direct_id_and_embeddings_pay_surcharge(controls):
+async def test_ledger_no_surcharge_by_default_on_any_endpoint(controls):
     direct = await settle(controls, "r1", "gpt-4o", "gpt-4o")
-    assert direct.credits == pytest.approx(0.00825)  # (0.0025 + 0.005) x 1.1
+    assert direct.headers == {"x-credits": "0.007500"}  # 1000 x 2.5 + 500 x 10 per Mtok
     embed = await settle(controls, "r2", "monday-standard", "primary/sonnet", "embeddings")
-    assert embed.credits == pytest.approx(0.01155)  # non-chat endpoint: surcharge on an alias
+    assert embed.headers == {"x-credits": "0.010500"}  # an alias, on a non-chat endpoint
+
+
+@pytest.mark.parametrize("endpoint", ["chat", "embeddings", "speech"])
+async def test_ledger_configured_surcharge_on_direct_ids_only(tmp_path, endpoint):
+    made = build_controls(
+        {
+            "store": {"path": str(tmp_path / "c.db")},
+            "credits_header": "X-Credits",
+            "metering": {"direct_id_surcharge": 0.05},
+        },
+        keys=[("demo", "demo-user", hash_key("sk-demo"), ["ai:consume"])],
+        price=PRICES.__getitem__,
+        is_alias=lambda name: name.startswith("monday-"),
+        environ={},
+    )
+    try:
+        direct = await settle(made, "r1", "gpt-4o", "gpt-4o", endpoint)
+        alias = await settle(made, "r2", "monday-standard", "primary/sonnet", endpoint)
+    finally:
+        await made.aclose()
+    assert direct.headers == {"x-credits": "0.007875"}  # 0.0075 x 1.05
+    assert alias.headers == {"x-credits": "0.010500"}  # price x usage, exactly
 
 
 async def test_ledger_one_row_per_request_with_fields(tmp_path, controls):

@@ -61,7 +61,6 @@ def _gateway(*bases: str) -> Any:
                     {
                         "name": "tts-1",
                         "category": "audio",
-                        "supports": ["speech"],
                         "deployments": [{"provider": "up0", "model": "tts-1"}],
                     },
                     {
@@ -74,7 +73,7 @@ def _gateway(*bases: str) -> Any:
                     {
                         "name": "whisper-1",
                         "category": "audio",
-                        "supports": ["transcription"],
+                        "supports": ["audio_transcription"],
                         "deployments": [{"provider": "up0", "model": "whisper-1"}],
                     },
                 ],

@@ -414,7 +414,6 @@ def test_public_catalog_needs_no_key(origin: str) -> None:
     import httpx
 
     body = httpx.get(f"{origin}/api/models").json()
-    entries = {e["model_name"]: e for e in body["data"]}
+    entries = {e["model_name"]: e for e in body}
     assert entries["monday-standard"]["health_status"] == "healthy"
     assert entries["monday-standard"]["input_per_mtok"] == 3.0
-    assert entries["monday-standard"]["default"] is True

@@ -1,4 +1,5 @@
-"""spec/catalog.yaml: the public catalog and the category -> endpoint table agree with openai.yaml."""
+"""spec/catalog.yaml: the catalog page's contract, and its category -> endpoint table agrees with
+openai.yaml."""
 
 from __future__ import annotations
 
@@ -27,31 +28,63 @@ def _validator(document: dict[str, Any], component: str) -> Draft202012Validator
     return Draft202012Validator({**document, "$ref": f"#/components/schemas/{component}"})
 
 
-def test_catalog_category_table_covers_every_category(catalog: dict[str, Any]) -> None:
+# The catalog page's "Category -> endpoint" table, relative to the /v1 base URL.
+PAGE_TABLE = {
+    "text": "/chat/completions",
+    "code": "/chat/completions",
+    "reasoning": "/chat/completions",
+    "multimodal": "/chat/completions",
+    "vision": "/chat/completions",
+    "embedding": "/embeddings",
+    "image": "/images/generations",
+    "audio": "/audio/speech",
+    "video": "/videos/generations",
+}
+
+
+def test_catalog_category_table_is_the_page_table(catalog: dict[str, Any]) -> None:
     categories = catalog["components"]["schemas"]["Category"]["enum"]
-    assert set(catalog["x-category-endpoints"]) == set(categories)
-    assert {
-        "text",
-        "code",
-        "reasoning",
-        "multimodal",
-        "vision",
-        "embedding",
-        "image",
-        "audio",
-        "video",
-    } <= set(categories)
+    table = catalog["x-category-endpoints"]
+    assert set(table) == set(categories) == set(catalog["x-category-endpoints-openai"])
+    assert {c: table[c] for c in PAGE_TABLE} == PAGE_TABLE
+    assert set(categories) - set(PAGE_TABLE) == {"realtime"}  # parity's one extension
+    assert catalog["x-audio-transcription"] == {
+        "description": catalog["x-audio-transcription"]["description"],
+        "tag": "audio_transcription",
+        "endpoint": "/audio/transcriptions",
+    }
 
 
 def test_catalog_category_endpoints_exist_in_openai_spec(
     catalog: dict[str, Any], openai: dict[str, Any]
 ) -> None:
     paths = set(openai["paths"]) | {"/realtime"}  # the realtime WebSocket is not an OpenAPI path
-    for category, endpoints in catalog["x-category-endpoints"].items():
-        assert endpoints, category
-        assert set(endpoints) <= paths, (category, set(endpoints) - paths)
-    for endpoint in catalog["x-audio-supports-endpoints"].values():
-        assert endpoint in catalog["x-category-endpoints"]["audio"]
+    endpoints = {
+        *catalog["x-category-endpoints"].values(),
+        catalog["x-audio-transcription"]["endpoint"],
+    }
+    for extra in catalog["x-category-endpoints-openai"].values():
+        endpoints.update(extra)
+    assert endpoints <= paths, endpoints - paths
+
+
+def test_catalog_supports_vocabulary_is_the_page_tags(catalog: dict[str, Any]) -> None:
+    values = catalog["x-supports-values"]
+    assert set(values["documented"]) == {
+        "chat",
+        "tool_use",
+        "streaming",
+        "vision",
+        "reasoning",
+        "embeddings",
+        "audio_transcription",
+    }
+    assert not set(values["documented"]) & set(values["extensions"])
+    synonyms = catalog["x-supports-synonyms"]
+    assert set(synonyms.values()) <= set(values["documented"])
+    assert not set(synonyms) & (set(values["documented"]) | set(values["extensions"]))
+    assert synonyms["tools"] == "tool_use"
+    assert synonyms["transcription"] == "audio_transcription"
 
 
 def test_catalog_models_category_is_open_in_v1_models(
@@ -69,8 +102,8 @@ def test_catalog_operation_needs_no_auth(catalog: dict[str, Any]) -> None:
 
 
 ENTRY = {
-    "model_name": "Monday Standard",
-    "slug": "monday-standard",
+    "model_name": "gpt-4.1",
+    "slug": "gpt-4-1",
     "category": "text",
     "supports": ["chat", "streaming", "tool_use"],
     "input_per_mtok": 3.0,
@@ -79,22 +112,23 @@ ENTRY = {
 }
 
 
-def test_catalog_entry_validates(catalog: dict[str, Any]) -> None:
-    errors = list(
-        _validator(catalog, "CatalogList").iter_errors({"object": "list", "data": [ENTRY]})
-    )
-    assert errors == []
+def test_catalog_list_is_a_bare_array(catalog: dict[str, Any]) -> None:
+    validator = _validator(catalog, "CatalogList")
+    assert list(validator.iter_errors([ENTRY, {**ENTRY, "per_character": 0.000015}])) == []
+    assert list(validator.iter_errors({"object": "list", "data": [ENTRY]}))
 
 
 @pytest.mark.parametrize(
     "broken",
     [
         {**ENTRY, "category": "chatbot"},
-        {**ENTRY, "health_status": "ok"},
+        {**ENTRY, "health_status": ""},
         {**ENTRY, "input_per_mtok": "3.0"},
         {**ENTRY, "output_per_mtok": -1},
         {**ENTRY, "supports": "chat"},
         {k: v for k, v in ENTRY.items() if k != "slug"},
+        {k: v for k, v in ENTRY.items() if k != "health_status"},
+        {**ENTRY, "per_character": "0.000015"},
     ],
     ids=[
         "category",
@@ -103,6 +137,8 @@ def test_catalog_entry_validates(catalog: dict[str, Any]) -> None:
         "price-negative",
         "supports-string",
         "no-slug",
+        "no-health-status",
+        "unit-price-string",
     ],
 )
 def test_catalog_broken_entry_is_rejected(catalog: dict[str, Any], broken: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from starlette.routing import Route, WebSocketRoute
 
 __all__ = [
     "API_KEY",
+    "CHAT_CATEGORIES",
     "EXHAUSTED_KEY",
     "MODELS",
     "QUIRKS",
@@ -34,26 +35,29 @@ __all__ = [
     "create_breadth_app",
     "error",
     "respond",
+    "serves",
 ]
 
 API_KEY = "sk-fake-breadth"
 EXHAUSTED_KEY = "sk-fake-exhausted"
 CREATED = 1_750_000_000
-# id -> (category, supports)
+# id -> (category, supports), in the catalog page's vocabulary: an audio model is
+# speech-to-text exactly when tagged `audio_transcription`.
 CATALOG: dict[str, tuple[str, tuple[str, ...]]] = {
     "monday-fast": ("text", ("chat", "streaming", "tool_use")),
-    "monday-standard": ("text", ("chat", "streaming", "tool_use")),
-    "monday-powerful": ("text", ("chat", "streaming", "tool_use")),
+    "monday-standard": ("text", ("chat", "streaming", "tool_use", "vision")),
+    "monday-powerful": ("reasoning", ("chat", "streaming", "tool_use", "reasoning")),
     "fake-chat": ("text", ("chat", "responses", "streaming", "tool_use")),
     "fake-embed": ("embedding", ("embeddings",)),
-    "fake-image": ("image", ("images",)),
-    "fake-tts": ("audio", ("speech",)),
-    "fake-whisper": ("audio", ("transcription",)),
+    "fake-image": ("image", ()),
+    "fake-tts": ("audio", ()),
+    "fake-whisper": ("audio", ("audio_transcription",)),
     # the spec documents json as its only response_format
-    "gpt-4o-mini-transcribe": ("audio", ("transcription",)),
-    "fake-video": ("video", ("videos",)),
-    "fake-realtime": ("realtime", ("realtime",)),
+    "gpt-4o-mini-transcribe": ("audio", ("audio_transcription",)),
+    "fake-video": ("video", ()),
+    "fake-realtime": ("realtime", ()),
 }
+CHAT_CATEGORIES = frozenset({"text", "code", "reasoning", "multimodal", "vision"})
 MODELS: dict[str, str] = {
     "chat": "fake-chat",
     "responses": "fake-chat",
@@ -81,6 +85,7 @@ QUIRKS = frozenset(
         "extra_events",  # realtime and responses streams carry extra (legal) event types
         "cr_vtt_hours",  # vtt cue times with hours, srt with CRLF
         "url_images",  # images by url when no response_format is given
+        "catalog_quirks",  # the catalog's legal freedoms (slugs, extra tags, an unserved model)
     }
 )
 
@@ -103,6 +108,16 @@ class BreadthKnobs:
 def knobs_for(variant: str) -> BreadthKnobs:
     names = frozenset() if variant == "ok" else frozenset(variant.split("+"))
     return BreadthKnobs(breaks=names - QUIRKS, quirks=names & QUIRKS)
+
+
+def serves(model: object, endpoint: str) -> bool:
+    """Whether the fake serves ``model`` at ``endpoint`` (``chat``, ``speech``,
+    ``transcriptions``): chat families at chat; audio models by direction."""
+    category, supports = CATALOG.get(model, ("", ())) if isinstance(model, str) else ("", ())
+    if endpoint == "chat":
+        return category in CHAT_CATEGORIES
+    heard = "audio_transcription" in supports
+    return category == "audio" and heard == (endpoint == "transcriptions")
 
 
 def new_id(knobs: BreadthKnobs, prefix: str) -> str:
@@ -211,6 +226,8 @@ async def list_models(knobs: BreadthKnobs, request: Request) -> Response:
         if not (knobs.broken("alias_unlisted") and m == "monday-powerful")
         and not (knobs.broken("sdk_models") and "x-stainless-lang" in request.headers)
     ]
+    if knobs.broken("catalog_v1_no_category"):
+        data = [{k: v for k, v in m.items() if k != "category"} for m in data]
     return respond(knobs, request, {"object": "list", "data": data})
 
 
@@ -223,37 +240,56 @@ async def retrieve_model(knobs: BreadthKnobs, request: Request) -> Response:
     return respond(knobs, request, payload | {"category": category})
 
 
-def catalog_payload(knobs: BreadthKnobs) -> dict[str, Any]:
-    data = []
-    for model, (listed, supports) in CATALOG.items():
-        mismatch = knobs.broken("catalog_category_mismatch") and model == "fake-embed"
-        category = "text" if mismatch else listed
-        entry: dict[str, Any] = {
-            "model_name": model.replace("-", " ").title(),
-            "slug": model,
-            "category": category,
-            "supports": list(supports),
-            "input_per_mtok": 1.0,
-            "output_per_mtok": 2.0,
-            "health_status": "healthy",
-        }
-        if knobs.broken("catalog_schema"):
-            entry["input_per_mtok"] = "one dollar"
-        data.append(entry)
+def _catalog_entry(knobs: BreadthKnobs, model: str, listed: str, tags: tuple[str, ...]) -> Any:
+    """One model object exactly as the catalog page documents it."""
+    supports = list(tags)
+    if knobs.broken("catalog_tools_tag") and model == "fake-chat":
+        supports = [("tools" if s == "tool_use" else s) for s in supports]
+    if knobs.broken("catalog_whisper_untagged") and model == "fake-whisper":
+        supports = []
+    if knobs.broken("catalog_transcription_tag") and model == "fake-whisper":
+        supports = ["transcription"]
+    if knobs.broken("catalog_reasoning_untagged") and model == "monday-powerful":
+        supports.remove("reasoning")
+    mismatch = knobs.broken("catalog_category_mismatch") and model == "fake-embed"
+    entry: dict[str, Any] = {
+        "model_name": model,
+        "slug": model,
+        "category": "text" if mismatch else listed,
+        "supports": supports,
+        "input_per_mtok": 1.0,
+        "output_per_mtok": 2.0,
+        "health_status": "healthy",
+    }
+    if knobs.broken("catalog_slug_swapped"):  # the display name where the API form belongs
+        entry["model_name"] = model.replace("-", " ").title()
+    if knobs.broken("catalog_schema"):
+        entry["input_per_mtok"] = "one dollar"
+    if knobs.quirk("catalog_quirks"):
+        # Legal: slugs unlike the ids, tags of the gateway's own, a health word the page does
+        # not define, a price by the character.
+        entry["slug"] = f"{model.replace('-', '_')}-v1"
+        entry["supports"] = [*supports, "json_mode", "x_vendor_badge"]
+        if model == "fake-embed":
+            entry["health_status"] = "operational"
+        if model == "fake-tts":
+            entry |= {"input_per_mtok": 0, "output_per_mtok": 0, "per_character": 0.000015}
+    return entry
+
+
+def catalog_payload(knobs: BreadthKnobs) -> Any:
+    """``GET /api/models``: a bare JSON array of every model (the catalog page)."""
+    data = [_catalog_entry(knobs, m, c, tags) for m, (c, tags) in CATALOG.items()]
     if knobs.broken("catalog_route"):
-        data.append(
-            {
-                "model_name": "Ghost",
-                "slug": "ghost-embed",
-                "category": "embedding",
-                "supports": ["embeddings"],
-                "input_per_mtok": 1.0,
-                "output_per_mtok": 0.0,
-                "health_status": "healthy",
-            }
-        )
-        data.sort(key=lambda e: e["slug"] != "ghost-embed")
-    return {"object": "list", "data": data}
+        ghost = _catalog_entry(knobs, "ghost-embed", "embedding", ("embeddings",))
+        data.insert(0, ghost)
+    if knobs.quirk("catalog_quirks"):
+        # Legal: the page's catalog lists every model "whether or not it's currently serving".
+        retired = _catalog_entry(knobs, "fake-retired", "text", ("chat",))
+        data.append(retired | {"health_status": "unhealthy"})
+    if knobs.broken("catalog_object_list"):  # OpenAI's list shape instead of the page's array
+        return {"object": "list", "data": data}
+    return data
 
 
 def create_breadth_app(catalog_variant: str = "ok") -> Starlette:
@@ -271,8 +307,15 @@ def create_breadth_app(catalog_variant: str = "ok") -> Starlette:
     )
     from tests.conformance.fakes.realtime_fake import realtime
 
+    catalog_knobs = knobs_for(catalog_variant)
+
+    async def listing(knobs: BreadthKnobs, request: Request) -> Response:
+        # A catalog variant may also bend /v1/models (the `category` it carries).
+        merged = BreadthKnobs(knobs.breaks | catalog_knobs.breaks, knobs.quirks)
+        return await list_models(merged, request)
+
     async def catalog(request: Request) -> Response:
-        knobs = knobs_for(catalog_variant)
+        knobs = catalog_knobs
         if knobs.broken("catalog_absent"):
             return Response("Not Found", 404, media_type="text/plain")
         if knobs.broken("catalog_private") and "authorization" not in request.headers:
@@ -282,7 +325,7 @@ def create_breadth_app(catalog_variant: str = "ok") -> Starlette:
     prefix = "/{variant}/v1"
     routes = [
         Route("/api/models", catalog),
-        Route(f"{prefix}/models", guarded(list_models)),
+        Route(f"{prefix}/models", guarded(listing)),
         Route(f"{prefix}/models/{{model:path}}", guarded(retrieve_model)),
         Route(f"{prefix}/chat/completions", guarded(chat), methods=["POST"]),
         Route(f"{prefix}/embeddings", guarded(embeddings), methods=["POST"]),

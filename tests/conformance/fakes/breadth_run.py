@@ -16,7 +16,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from conformance.profiles import MONDAY, OPENAI, Profile
+from conformance.profiles import CATALOG, MONDAY, OPENAI, Profile
 from conformance.runner import CheckResult, load_checks, run_checks, select_checks
 from conformance.target import Target
 from tests.conformance.fakes.breadth import API_KEY, EXHAUSTED_KEY, MODELS, create_breadth_app
@@ -47,8 +47,9 @@ def run_variant(
 ) -> dict[str, CheckResult]:
     chosen = ids or tuple(spec.id for spec in load_checks() if spec.area in areas)
     if profile is None:
-        # The profile checks need the gateway promises; every other area is judged strictly.
-        profile = PROFILE if "profile" in areas else OPENAI
+        # The profile checks need the gateway promises, the catalog checks a profile claiming
+        # the catalog page; every other area is judged strictly.
+        profile = PROFILE if "profile" in areas else CATALOG if "catalog" in areas else OPENAI
     target = Target(
         base_url=f"{origin}/{variant}/v1",
         api_key=api_key,

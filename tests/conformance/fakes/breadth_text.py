@@ -29,6 +29,7 @@ from tests.conformance.fakes.breadth import (
     metering_headers,
     new_id,
     respond,
+    serves,
 )
 
 __all__ = ["chat", "embeddings", "responses", "sse"]
@@ -103,7 +104,7 @@ async def chat(knobs: BreadthKnobs, request: Request) -> Response:
     model = body.get("model") or DEFAULT_MODEL
     if knobs.broken("default_wrong") and "model" not in body:
         model = "fake-chat"
-    if model not in CATALOG or CATALOG[model][0] != "text":
+    if not serves(model, "chat"):
         return error(knobs, request, 404, f"The model {model!r} does not exist.", param="model")
     if knobs.broken("alias_uncallable") and model == "monday-fast":
         return error(knobs, request, 503, "No deployment serves this alias.", type_="server_error")
@@ -291,7 +292,7 @@ def _response(
 async def responses(knobs: BreadthKnobs, request: Request) -> Response:
     body = await request.json()
     model = body.get("model")
-    if model not in CATALOG or CATALOG[model][0] != "text":
+    if not serves(model, "chat"):
         return error(knobs, request, 404, f"The model {model!r} does not exist.", param="model")
     if body.get("input") in (None, "", []):
         return error(knobs, request, 400, "input is required.", param="input")

@@ -27,6 +27,7 @@ from tests.conformance.fakes.breadth import (
     metering_headers,
     new_id,
     respond,
+    serves,
 )
 
 __all__ = [
@@ -170,6 +171,10 @@ async def speech(knobs: BreadthKnobs, request: Request) -> Response:
         return error(
             knobs, request, 404, f"The model {body.get('model')!r} does not exist.", param="model"
         )
+    if not serves(body.get("model"), "speech"):
+        return error(
+            knobs, request, 400, f"{body.get('model')!r} is speech-to-text.", param="model"
+        )
     text = body.get("input")
     if not isinstance(text, str) or (not text and not knobs.broken("speech_empty_accepted")):
         return error(knobs, request, 400, "input is required.", param="input")
@@ -226,6 +231,10 @@ async def transcriptions(knobs: BreadthKnobs, request: Request) -> Response:
     if CATALOG.get(str(form.get("model")), ("",))[0] != "audio":
         return error(
             knobs, request, 404, f"The model {form.get('model')!r} does not exist.", param="model"
+        )
+    if not serves(form.get("model"), "transcriptions"):
+        return error(
+            knobs, request, 400, f"{form.get('model')!r} is text-to-speech.", param="model"
         )
     audio = await upload.read() if isinstance(upload, UploadFile) else b""
     duration = max(len(audio) - 44, 0) / 32000 or 1.0
@@ -304,9 +313,9 @@ def _job_view(job: dict[str, Any]) -> dict[str, Any]:
 
 
 async def video_create(knobs: BreadthKnobs, request: Request) -> Response:
-    # `generations_only`: jobs only at POST /videos/generations (not the SDK's POST /videos).
-    at_generations = request.url.path.endswith("/generations")
-    if knobs.broken("generations_only") != at_generations:
+    # Jobs at OpenAI's POST /videos and the catalog page's POST /videos/generations;
+    # `generations_only`: only at the latter (the SDK's POST /videos is not found).
+    if knobs.broken("generations_only") and not request.url.path.endswith("/generations"):
         return error(knobs, request, 404, "Not found.", code="not_found")
     body = await request.json()
     if CATALOG.get(body.get("model"), ("",))[0] != "video":

@@ -20,7 +20,7 @@ Must not: log request bodies or keys.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping
 from typing import Any
 
 import httpx
@@ -130,7 +130,14 @@ class AnthropicProvider:
             completion_tokens=turn.usage.output,
         )
 
-    async def stream(self, call: Call) -> AsyncIterator[dict[str, Any]]:
+    def stream(self, call: Call) -> AsyncIterator[dict[str, Any]]:
+        stream = _MessagesStream()
+        stream.items = self._items(call, stream)
+        return stream
+
+    async def _items(
+        self, call: Call, stream: _MessagesStream
+    ) -> AsyncGenerator[dict[str, Any], None]:
         translated = self._translate(call, stream=True)
         translator: ChatStream | ResponsesStream
         if call.endpoint == "responses":
@@ -145,6 +152,7 @@ class AnthropicProvider:
                 json_tool=translated.json_tool,
                 include_usage=bool(isinstance(options, Mapping) and options.get("include_usage")),
             )
+        stream.translator = translator
         response = await self._send(self._request(call, translated.body), stream=True)
         try:
             async for event in _events(response, self.name):
@@ -159,6 +167,29 @@ class AnthropicProvider:
             raise ProviderError("connect", f"{type(exc).__name__} reading {self.name}") from None
         finally:
             await response.aclose()
+
+
+class _MessagesStream:
+    """The items of one translated stream, with the upstream's own count of the prompt once its
+    ``message_start`` told it (``prompt_tokens``, as ``providers/base.py`` describes): a stream
+    cut short is billed with what Anthropic counted, cache reads and writes included."""
+
+    items: AsyncGenerator[dict[str, Any], None]
+    translator: ChatStream | ResponsesStream | None = None
+
+    @property
+    def prompt_tokens(self) -> int | None:
+        translator = self.translator
+        return translator.usage.prompt if translator is not None and translator.started else None
+
+    def __aiter__(self) -> _MessagesStream:
+        return self
+
+    def __anext__(self) -> Awaitable[dict[str, Any]]:
+        return self.items.__anext__()
+
+    async def aclose(self) -> None:
+        await self.items.aclose()
 
 
 async def _events(response: httpx.Response, name: str) -> AsyncIterator[dict[str, Any]]:

@@ -56,7 +56,7 @@ _FALLBACK_MAX_TOKENS = 4096
 # alias suffix (-latest, -0) names the same model.
 _MAX_OUTPUT = {
     "claude-opus-4-6": 128_000,
-    "claude-sonnet-4-6": 64_000,
+    "claude-sonnet-4-6": 128_000,
     "claude-opus-4-5": 64_000,
     "claude-haiku-4-5": 64_000,
     "claude-sonnet-4-5": 64_000,

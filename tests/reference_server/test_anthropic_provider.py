@@ -148,7 +148,7 @@ def test_chat_reaches_the_messages_api_and_usage_is_what_it_counted(live: Ends) 
     (entry,) = live.ledger(live.claude)
     assert entry["path"] == "/v1/messages"
     assert entry["received"]["system"] == SYSTEM
-    assert entry["received"]["max_tokens"] == 64_000  # the model's maximum output, not a cut
+    assert entry["received"]["max_tokens"] == 128_000  # the model's maximum output, not a cut
     assert completion.model == "monday-standard"
     assert completion.choices[0].message.content == entry["text"]
     assert completion.choices[0].finish_reason == "stop"

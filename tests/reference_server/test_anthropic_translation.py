@@ -63,7 +63,7 @@ def test_max_tokens_from_the_client_else_the_models_maximum_output() -> None:
         translate({"messages": hi, "max_completion_tokens": 7, "max_tokens": 9})["max_tokens"] == 7
     )
     assert translate({"messages": hi, "max_tokens": 9})["max_tokens"] == 9
-    assert translate({"messages": hi})["max_tokens"] == 64_000
+    assert translate({"messages": hi})["max_tokens"] == 128_000
     assert translate({"messages": hi}, max_tokens=2048)["max_tokens"] == 2048
     assert default_max_tokens("claude-opus-4-6-20260201", None) == 128_000
     assert default_max_tokens("claude-future-9", None) == 4096

@@ -15,7 +15,10 @@ import openai
 import pytest
 
 from reference_server.app import create_app
-from reference_server.config import settings_from_mapping
+from reference_server.config import AnthropicProviderSettings, settings_from_mapping
+from reference_server.errors import ProviderError
+from reference_server.providers.anthropic import AnthropicProvider
+from reference_server.providers.base import Call
 from reference_server.upstream.command import UpstreamSettings, create_upstream_app
 from tests.live import serve
 
@@ -272,3 +275,93 @@ def test_a_cut_stream_ends_with_an_error_and_is_billed_with_the_upstreams_prompt
     # Anthropic counts the system prompt without a message's overhead: its count, not the
     # gateway's estimate, is what a cut stream is billed with.
     assert (prompt, completion) == (entry["prompt_tokens"], entry["completion_tokens"])
+
+
+def _provider(handler: Any) -> AnthropicProvider:
+    provider = AnthropicProvider(AnthropicProviderSettings(name="claude", api_key="sk-x"))
+    provider._client = httpx.AsyncClient(
+        base_url="http://claude.test", transport=httpx.MockTransport(handler)
+    )
+    return provider
+
+
+CALL = Call(
+    "chat", "claude-haiku-4-5", {"messages": [{"role": "user", "content": "hi"}]}, None, "r1"
+)
+
+
+def _sse(*events: dict[str, Any], tail: bytes = b"") -> bytes:
+    return b"".join(f"event: x\ndata: {json.dumps(e)}\n\n".encode() for e in events) + tail
+
+
+START = {"type": "message_start", "message": {"id": "m", "usage": {"input_tokens": 4}}}
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind", "status"),
+    [
+        (httpx.ConnectError("refused"), "connect", 502),
+        (httpx.ReadTimeout("slow"), "timeout", 504),
+        (httpx.Response(200, content=b"not json"), "protocol", 502),
+        (
+            httpx.Response(
+                529,
+                json={"type": "error", "error": {"type": "overloaded_error", "message": "busy"}},
+            ),
+            "status",
+            503,
+        ),
+    ],
+    ids=["connect", "timeout", "invalid_json", "overloaded"],
+)
+async def test_whole_answer_failures(answer: Any, kind: str, status: int) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    provider = _provider(handler)
+    with pytest.raises(ProviderError) as caught:
+        await provider.complete(CALL)
+    assert (caught.value.kind, caught.value.status) == (kind, status)
+    await provider.aclose()
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "items"),
+    [
+        (
+            _sse({"type": "error", "error": {"type": "overloaded_error", "message": "x"}}),
+            "status",
+            0,
+        ),
+        (_sse(START, tail=b'data: {"type": "content_block_delta", "index":\n\n'), "protocol", 1),
+        (_sse(START, tail=b'data: {"type": "ping"}'), "protocol", 1),
+        (
+            _sse(START, {"type": "message_delta", "delta": {"stop_reason": "end_turn"}}),
+            "protocol",
+            1,
+        ),
+    ],
+    ids=["error_before_start", "malformed_event", "cut_inside_event", "no_message_stop"],
+)
+async def test_stream_failures_before_and_after_the_first_item(
+    body: bytes, kind: str, items: int
+) -> None:
+    provider = _provider(
+        lambda request: httpx.Response(
+            200, content=body, headers={"content-type": "text/event-stream"}
+        )
+    )
+    stream = provider.stream(CALL)
+    seen: list[dict[str, Any]] = []
+
+    async def drain() -> None:
+        async for item in stream:
+            seen.append(item)
+
+    with pytest.raises(ProviderError) as caught:
+        await drain()
+    assert (caught.value.kind, len(seen)) == (kind, items)
+    assert getattr(stream, "prompt_tokens", None) == (4 if items else None)
+    await provider.aclose()

@@ -579,3 +579,50 @@ def test_anthropic_error_statuses(status: int, kind: str, expected: tuple[Any, .
     assert (error.status, error.error_type, error.code) == expected
     assert error.retry_after == ("7" if status == 429 else None)
     assert error_from_body(502, b"<html>").message.endswith("HTTP 502)")
+
+
+def test_responses_parts_tool_choices_and_formats() -> None:
+    body = {
+        "input": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "read"},
+                    {"type": "input_file", "file_data": "data:application/pdf;base64,JVBERi0="},
+                ],
+            },
+            {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "refusal", "refusal": "no"}],
+            },
+            {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{}"},
+            {
+                "type": "function_call_output",
+                "call_id": "c1",
+                "output": [{"type": "input_text", "text": "rain"}],
+            },
+            {"type": "function_call", "call_id": "c2", "name": "get_weather", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c2", "output": {"mm": 3}},
+        ],
+        "tools": [{"type": "function", "name": "get_weather", "description": "d"}],
+        "tool_choice": {
+            "type": "allowed_tools",
+            "mode": "auto",
+            "tools": [{"type": "function", "name": "get_weather"}],
+        },
+        "text": {"format": {"type": "json_object"}},
+    }
+    out = translate(body, endpoint="responses")
+    assert out["messages"][0]["content"][1]["type"] == "document"
+    assert out["messages"][1]["content"][0] == {"type": "text", "text": "no"}
+    results = [b for m in out["messages"] for b in m["content"] if b["type"] == "tool_result"]
+    assert [r["content"][0]["text"] for r in results] == ["rain", '{"mm": 3}']
+    assert out["tool_choice"] == {"type": "any"}  # auto among the client's tools and the JSON tool
+    assert [t["name"] for t in out["tools"]] == ["get_weather", "json_answer"]
+    assert translate({"input": "hi", "text": {"format": {"type": "text"}}}, endpoint="responses")[
+        "messages"
+    ] == [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
+    bad = {"input": [{"role": "user", "content": [{"type": "input_image", "file_id": "f"}]}]}
+    with pytest.raises(ProviderError, match="file_id"):
+        translate(bad, endpoint="responses")

@@ -365,3 +365,17 @@ async def test_stream_failures_before_and_after_the_first_item(
     assert (caught.value.kind, len(seen)) == (kind, items)
     assert getattr(stream, "prompt_tokens", None) == (4 if items else None)
     await provider.aclose()
+
+
+def test_every_deployment_overloaded_is_a_503_with_retry_after(live: Ends) -> None:
+    live.claude.post("/_parity/faults", json={"kind": "status", "status": 529, "count": 1})
+    live.fallback.post("/_parity/faults", json={"kind": "status", "status": 503, "count": 1})
+    answer = httpx.post(
+        f"{live.gateway}/v1/chat/completions",
+        json={"model": "monday-standard", "messages": [{"role": "user", "content": "hi"}]},
+        headers={"authorization": "Bearer sk-parity-demo"},
+        timeout=10,
+    )
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "1"
+    assert answer.json()["error"]["code"] == "upstream_overloaded"

@@ -210,7 +210,9 @@ def response_output(rid: str, turn: Turn) -> list[dict[str, Any]]:
             {
                 "id": f"msg_{rid}",
                 "type": "message",
-                "status": "incomplete" if turn.stop_reason == "max_tokens" else "completed",
+                "status": "incomplete"
+                if turn.stop_reason in ("max_tokens", "model_context_window_exceeded")
+                else "completed",
                 "role": "assistant",
                 "content": [part],
             }

@@ -206,6 +206,10 @@ class ResponsesStream(_Blocks):
         if kind == "content_block_stop":
             return self._stop(index)
         if kind == "message_stop":
+            if self.stop_reason in ("max_tokens", "model_context_window_exceeded"):
+                for item in self._output:  # cut at the limit: as a whole Response says it
+                    if item["type"] == "message":
+                        item["status"] = "incomplete"
             final = finished_response(self._response, self.stop_reason, self._output, self.usage)
             done = (
                 "response.incomplete" if final["status"] == "incomplete" else "response.completed"

@@ -626,3 +626,12 @@ def test_responses_parts_tool_choices_and_formats() -> None:
     bad = {"input": [{"role": "user", "content": [{"type": "input_image", "file_id": "f"}]}]}
     with pytest.raises(ProviderError, match="file_id"):
         translate(bad, endpoint="responses")
+
+
+def test_a_responses_stream_cut_at_the_limit_ends_incomplete() -> None:
+    translator = ResponsesStream({"input": "x"}, rid="r", model="m", json_tool=None)
+    out = [i for e in _events(("text", ["cut"]), stop="max_tokens") for i in translator.take(e)]
+    final = out[-1]
+    assert final["type"] == "response.incomplete"
+    assert final["response"]["incomplete_details"] == {"reason": "max_output_tokens"}
+    assert final["response"]["output"][0]["status"] == "incomplete"

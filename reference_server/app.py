@@ -18,7 +18,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from reference_server.config import OpenAIProviderSettings, Settings, load_settings
+from reference_server.config import (
+    AnthropicProviderSettings,
+    OpenAIProviderSettings,
+    Settings,
+    load_settings,
+)
 from reference_server.controls.base import Controls
 from reference_server.edge import Edge, http_exception
 from reference_server.endpoints import chat, media, models, realtime
@@ -55,6 +60,10 @@ def build_providers(settings: Settings) -> dict[str, Provider]:
             from reference_server.providers.passthrough import OpenAIProvider
 
             providers[name] = OpenAIProvider(spec)
+        elif isinstance(spec, AnthropicProviderSettings):
+            from reference_server.providers.anthropic import AnthropicProvider
+
+            providers[name] = AnthropicProvider(spec)
         else:
             providers[name] = SyntheticProvider(spec)
     return providers

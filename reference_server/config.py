@@ -25,6 +25,7 @@ import yaml
 from reference_server.errors import ConfigError
 
 __all__ = [
+    "AnthropicProviderSettings",
     "ConfigError",
     "Deployment",
     "FaultSettings",
@@ -117,7 +118,21 @@ class OpenAIProviderSettings:
     type: Literal["openai"] = "openai"
 
 
-ProviderSettings = SyntheticProviderSettings | OpenAIProviderSettings
+@dataclass(frozen=True, slots=True)
+class AnthropicProviderSettings:
+    name: str
+    base_url: str = "https://api.anthropic.com"
+    api_key: str | None = field(default=None, repr=False)
+    anthropic_version: str = "2023-06-01"
+    max_tokens: int | None = None  # sent when the client asks for no limit (None: the model's)
+    prompt_caching: bool = False
+    timeout_s: float = 60.0
+    connect_timeout_s: float = 5.0
+    max_connections: int = 512
+    type: Literal["anthropic"] = "anthropic"
+
+
+ProviderSettings = SyntheticProviderSettings | OpenAIProviderSettings | AnthropicProviderSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +328,8 @@ def _provider(name: str, spec: Mapping[str, Any]) -> ProviderSettings:
                 f"providers.{name}.api_key_env: environment variable {env!r} is not set"
             )
         options["api_key"] = value
+    if spec["type"] == "anthropic":
+        return AnthropicProviderSettings(name=name, **options)
     return OpenAIProviderSettings(name=name, **options)
 
 

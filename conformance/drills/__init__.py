@@ -26,6 +26,8 @@ DRILL_MODULES: tuple[str, ...] = (
     "conformance.drills.fallback",
     "conformance.drills.midstream",
     "conformance.drills.metering",
+    "conformance.drills.translation",
+    "conformance.drills.translation_usage",
     "conformance.drills.limits",
     "conformance.drills.recovery",
 )

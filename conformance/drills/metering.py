@@ -22,7 +22,8 @@ from conformance.context import CheckContext
 from conformance.drills import DRILLS
 from conformance.drills.environment import DrillEnv, credits_in_usage, current, header_credits
 from conformance.drills.profile import SpendEndpoint
-from conformance.drills.verdicts import Served, expected_credits, judge_credits
+from conformance.drills.translation_verdicts import ledger_usage, served_cost
+from conformance.drills.verdicts import Served, judge_credits
 from conformance.exchange import Exchange
 from conformance.registry import CheckFailed, CheckSkipped, check
 
@@ -35,19 +36,15 @@ _SOURCE = (
 
 
 def truth_cost(env: DrillEnv, served: Sequence[Served]) -> Decimal:
-    """What the served tokens cost at the profile's price of the upstream that served them."""
+    """What the served tokens cost at the profile's price of the upstream that served them
+    (prompt-cache tokens at the route's cache prices, where it names them and the ledger
+    counts them)."""
     total = Decimal(0)
     for entry in served:
         if entry.prompt_tokens == 0 and entry.completion_tokens == 0:
             continue
         route = env.route_of(entry.upstream)
-        total += expected_credits(
-            entry.prompt_tokens,
-            entry.completion_tokens,
-            route.input_per_mtok,
-            route.output_per_mtok,
-            env.profile.metering.surcharge_rate,
-        )
+        total += served_cost(ledger_usage(entry), route, env.profile.metering.surcharge_rate)
     return total
 
 

@@ -45,6 +45,9 @@ class Route:
     upstream: str
     input_per_mtok: Decimal
     output_per_mtok: Decimal
+    # Prompt-cache reads and writes, when the gateway prices them apart (None: input price).
+    cache_read_per_mtok: Decimal | None = None
+    cache_write_per_mtok: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +137,17 @@ def _secret(raw: Mapping[str, Any], where: str, environ: Mapping[str, str], key:
     raise DrillProfileError(f"{where}: give {key} or {key}_env")
 
 
+def _price(raw: Mapping[str, Any], name: str) -> Decimal | None:
+    return Decimal(str(raw[name])) if raw.get(name) is not None else None
+
+
 def _route(raw: Mapping[str, Any]) -> Route:
     return Route(
         upstream=str(raw["upstream"]),
         input_per_mtok=Decimal(str(raw["input_per_mtok"])),
         output_per_mtok=Decimal(str(raw["output_per_mtok"])),
+        cache_read_per_mtok=_price(raw, "cache_read_per_mtok"),
+        cache_write_per_mtok=_price(raw, "cache_write_per_mtok"),
     )
 
 

@@ -97,6 +97,10 @@ class UpstreamControl:
             await asyncio.sleep(0.02)
 
 
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
+
+
 def _served(entry: Mapping[str, Any]) -> Served:
     return Served(
         upstream=str(entry.get("upstream")),
@@ -107,4 +111,7 @@ def _served(entry: Mapping[str, Any]) -> Served:
         text=str(entry.get("text") or ""),
         fault=entry.get("fault"),
         finished_at=float(entry.get("finished_at") or 0.0),
+        dialect=str(entry.get("dialect") or "openai"),
+        received=_mapping(entry.get("received")),
+        answered=_mapping(entry.get("served")),
     )

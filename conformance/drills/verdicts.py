@@ -6,9 +6,10 @@ Must not: do I/O or read clocks; drills gather the facts, these rules judge them
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 __all__ = [
     "ClientStream",
@@ -40,6 +41,11 @@ class Served:
     text: str
     fault: str | None = None
     finished_at: float = 0.0
+    # An upstream speaking another API than OpenAI's records, in that API's own terms, what it
+    # was asked (``received``) and what it answered (``answered``: the ledger's ``served``).
+    dialect: str = "openai"
+    received: Mapping[str, Any] | None = None
+    answered: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,7 @@ class ClientStream:
 
 
 def expected_credits(
-    prompt_tokens: int,
+    prompt_tokens: int | Decimal,
     completion_tokens: int,
     input_per_mtok: Decimal,
     output_per_mtok: Decimal,

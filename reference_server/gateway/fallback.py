@@ -6,7 +6,8 @@ upstream 429 moves on to the next one (:func:`retryable`), always *before the fi
 reaches the client*, never after (no splicing of two upstreams into one answer). An upstream
 4xx other than 429 is the request's own fault: it is answered as is (:func:`upstream_failure`).
 When every deployment failed the client gets the last failure, 429 with ``Retry-After``, 504
-for a timeout, 502 otherwise; 503 ``model_unavailable`` when every circuit was open
+for a timeout, 503 with ``Retry-After`` for an overloaded upstream (a 503, or Anthropic's 529 as
+the ``anthropic`` provider reports it), 502 otherwise; 503 ``model_unavailable`` when every circuit was open
 (:func:`exhausted`). The one loop that applies these rules is ``flow.Gateway``'s, for whole
 answers and streams alike.
 
@@ -65,6 +66,17 @@ def upstream_failure(error: ProviderError, headers: Mapping[str, str]) -> Gatewa
             type=error.error_type,
             code=error.code,
             param=error.param,
+            headers=merged,
+        )
+    if error.kind == "status" and error.status == 503:
+        # OpenAI's own overload answer ("Error codes": 503, "The engine is currently
+        # overloaded, please try again later"): the client's SDK retries it after a while.
+        merged["retry-after"] = error.retry_after or "1"
+        return GatewayError(
+            503,
+            f"The upstream is overloaded: {error.message}",
+            type="server_error",
+            code="upstream_overloaded",
             headers=merged,
         )
     if error.kind == "timeout":

@@ -95,7 +95,7 @@ class Relay:
                     raise ProviderError(
                         "protocol", "the upstream stream ended without a terminal event"
                     )
-                await self._settle(self._prompt_tokens, self._delivered, "ok")
+                await self._settle(self._prompt(), self._delivered, "ok")
                 return None
             if self._chat:
                 return await self._chat_item(item)
@@ -103,7 +103,7 @@ class Relay:
         except Exception as exc:
             if not self._settling:
                 with anyio.CancelScope(shield=True):
-                    await self._settle(self._prompt_tokens, self._delivered, "partial")
+                    await self._settle(self._prompt(), self._delivered, "partial")
             if isinstance(exc, ProviderError):
                 raise GatewayError(
                     502,
@@ -112,6 +112,13 @@ class Relay:
                     code="upstream_error",
                 ) from exc
             raise
+
+    def _prompt(self) -> int:
+        """The prompt's tokens for a stream that brought no usage of its own: the upstream's
+        count if its provider learned one (``Provider`` in ``providers/base.py``), else the
+        gateway's."""
+        counted = getattr(self._rest, "prompt_tokens", None)
+        return counted if isinstance(counted, int) and counted > 0 else self._prompt_tokens
 
     async def _chat_item(self, item: Item) -> Item:
         if "error" in item and "choices" not in item:
@@ -160,7 +167,7 @@ class Relay:
         than once; shielded, because it runs while a client's cancellation unwinds."""
         with anyio.CancelScope(shield=True):
             if not self._settling:
-                await self._settle(self._prompt_tokens, self._delivered, "client_disconnected")
+                await self._settle(self._prompt(), self._delivered, "client_disconnected")
             close = getattr(self._rest, "aclose", None)
             if close is not None:
                 await close()

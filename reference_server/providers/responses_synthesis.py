@@ -19,7 +19,7 @@ from typing import Any
 from reference_server.providers.chat_synthesis import plan_chat
 from reference_server.tokens import input_messages
 
-__all__ = ["response_events", "response_object"]
+__all__ = ["response_base", "response_events", "response_object"]
 
 
 def _chat_body(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,7 +53,8 @@ def _chat_body(body: Mapping[str, Any]) -> dict[str, Any]:
     return chat
 
 
-def _base(body: Mapping[str, Any], model: str, rid: str, created: int) -> dict[str, Any]:
+def response_base(body: Mapping[str, Any], model: str, rid: str, created: int) -> dict[str, Any]:
+    """A ``Response`` in progress for request ``body``, echoing its settings, with no output."""
     return {
         "id": f"resp_{rid}",
         "object": "response",
@@ -96,7 +97,7 @@ def response_events(
         _chat_body(body), model, created=created, request_id=rid, output_tokens=output_tokens
     )
     choice = plan.choices[0]
-    response = _base(body, model, rid, created)
+    response = response_base(body, model, rid, created)
     seq = 0
 
     def event(kind: str, **fields: Any) -> dict[str, Any]:

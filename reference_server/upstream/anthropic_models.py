@@ -35,7 +35,7 @@ class ClaudeModel:
 
 MODELS: tuple[ClaudeModel, ...] = (
     ClaudeModel("claude-opus-4-6", "Claude Opus 4.6", "2026-02-01T00:00:00Z", 128_000),
-    ClaudeModel("claude-sonnet-4-6", "Claude Sonnet 4.6", "2026-01-15T00:00:00Z", 64_000),
+    ClaudeModel("claude-sonnet-4-6", "Claude Sonnet 4.6", "2026-01-15T00:00:00Z", 128_000),
     ClaudeModel("claude-opus-4-5", "Claude Opus 4.5", "2025-11-01T00:00:00Z", 64_000),
     ClaudeModel("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-01T00:00:00Z", 64_000),
     ClaudeModel("claude-sonnet-4-5", "Claude Sonnet 4.5", "2025-09-15T00:00:00Z", 64_000),

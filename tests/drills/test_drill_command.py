@@ -82,9 +82,35 @@ def test_every_drill_is_in_area_drills_and_absent_from_parity_check() -> None:
     from conformance.runner import load_checks
 
     drills = {s.id for s in load_drills()}
-    assert len(drills) == 14
+    assert len(drills) == 19
     assert all(i.startswith("drills.") for i in drills)
     assert not drills & {s.id for s in load_checks()}
+
+
+def test_anthropic_profile_loads_with_optional_cache_prices() -> None:
+    profile = load_drill_profile("anthropic")
+    assert (profile.primary.upstream, profile.fallback.upstream) == ("primary", "fallback")
+    assert profile.primary.cache_read_per_mtok is None
+    raw = {
+        "name": "x",
+        "model": "m",
+        "routes": {
+            "primary": {
+                "upstream": "a",
+                "input_per_mtok": 3,
+                "output_per_mtok": 15,
+                "cache_read_per_mtok": 0.3,
+                "cache_write_per_mtok": 3.75,
+            },
+            "fallback": {"upstream": "b", "input_per_mtok": 1, "output_per_mtok": 2},
+        },
+        "timeouts": {"upstream_s": 1},
+    }
+    routed = profile_from_mapping(raw, {}).primary
+    assert (str(routed.cache_read_per_mtok), str(routed.cache_write_per_mtok)) == ("0.3", "3.75")
+    raw["routes"]["primary"]["cache_read_per_mtok"] = -1  # type: ignore[index]
+    with pytest.raises(DrillProfileError, match="cache_read_per_mtok"):
+        profile_from_mapping(raw, {})
 
 
 def test_reference_profile_loads_and_schema_errors_name_the_field() -> None:

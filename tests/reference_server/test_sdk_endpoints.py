@@ -1,4 +1,4 @@
-"""The official openai SDK against a live reference server: every endpoint of issue 3."""
+"""The official openai SDK against a live reference server: every endpoint it serves."""
 
 from __future__ import annotations
 

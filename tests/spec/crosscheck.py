@@ -5,7 +5,7 @@ Owns the rules by which ``spec/openai.yaml`` (and the realtime event schemas) ar
 ``spec/PROVENANCE.md``. Must not: edit either document, or decide which differences are
 acceptable (that is PROVENANCE.md's job: every difference found here must be listed there).
 
-Normalisation applied to both sides before comparing (conformance-anchors.md section 3.3):
+Normalisation applied to both sides before comparing (spec/PROVENANCE.md, "How the comparison normalises"):
 ``$ref`` is resolved (sibling keys kept), ``allOf`` parts are merged (properties: a later part
 wins; required: union), ``nullable: true`` and ``anyOf``/``oneOf`` branches of ``type: 'null'``
 become a ``"null"`` member of the type set, ``const`` becomes a one-value enum, and a union of

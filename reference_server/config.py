@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import jsonschema
 import yaml
@@ -24,12 +24,14 @@ import yaml
 from reference_server.errors import ConfigError
 
 __all__ = [
+    "PRICE_FIELDS",
     "ConfigError",
     "Deployment",
     "FaultSettings",
     "KeySettings",
     "ModelEntry",
     "OpenAIProviderSettings",
+    "Prices",
     "ProviderSettings",
     "ServerSettings",
     "Settings",
@@ -119,6 +121,22 @@ class OpenAIProviderSettings:
 ProviderSettings = SyntheticProviderSettings | OpenAIProviderSettings
 
 
+# The price fields of a model or deployment, each named after its unit (USD per million tokens,
+# per second of audio or video, per character of speech input, per image by size).
+PRICE_FIELDS = ("input_per_mtok", "output_per_mtok", "per_second", "per_character", "per_image")
+
+
+class Prices(NamedTuple):
+    """List prices in USD as configured; ``None``: the field was not given (no price in that
+    unit). ``per_image`` maps an image size (``auto``: none named) to the price of one image."""
+
+    input_per_mtok: float | None = None
+    output_per_mtok: float | None = None
+    per_second: float | None = None
+    per_character: float | None = None
+    per_image: Mapping[str, float] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Deployment:
     name: str
@@ -126,6 +144,8 @@ class Deployment:
     model: str
     input_per_mtok: float
     output_per_mtok: float
+    # Every price, the deployment's own over its model's (what it is billed at when it serves).
+    prices: Prices = field(default_factory=Prices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +158,7 @@ class ModelEntry:
     output_per_mtok: float
     health_status: HealthStatus | None
     deployments: tuple[Deployment, ...]
+    prices: Prices = field(default_factory=Prices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +170,7 @@ class Settings:
     default_model: str
     controls: Mapping[str, Any] = field(default_factory=dict)
     _by_name: Mapping[str, ModelEntry] = field(init=False, repr=False, compare=False)
-    _prices: Mapping[str, tuple[float, float]] = field(init=False, repr=False, compare=False)
+    _prices: Mapping[str, Prices] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {entry.name: entry for entry in self.models})
@@ -158,8 +179,8 @@ class Settings:
     def model(self, name: str) -> ModelEntry | None:
         return self._by_name.get(name)
 
-    def price(self, name: str) -> tuple[float, float]:
-        """(input, output) USD per million tokens of a deployment or model name."""
+    def price(self, name: str) -> Prices:
+        """The list prices of a deployment or model name (KeyError when unknown)."""
         index = self._prices
         if name not in index:
             raise KeyError(f"no price for {name!r}; known: {sorted(index)}")
@@ -170,14 +191,28 @@ class Settings:
         return entry is not None and entry.alias
 
 
-def _price_index(models: tuple[ModelEntry, ...]) -> dict[str, tuple[float, float]]:
-    index: dict[str, tuple[float, float]] = {}
+def _price_index(models: tuple[ModelEntry, ...]) -> dict[str, Prices]:
+    index: dict[str, Prices] = {}
     for entry in models:
         for deployment in entry.deployments:
-            index[deployment.name] = (deployment.input_per_mtok, deployment.output_per_mtok)
+            index[deployment.name] = deployment.prices
     for entry in models:
-        index[entry.name] = (entry.input_per_mtok, entry.output_per_mtok)
+        index[entry.name] = entry.prices
     return index
+
+
+_UNPRICED = Prices()
+
+
+def _prices(item: Mapping[str, Any], inherited: Prices = _UNPRICED) -> Prices:
+    """The price fields ``item`` gives, over ``inherited`` (a deployment inherits its model's)."""
+    given = {name: item[name] for name in PRICE_FIELDS if item.get(name) is not None}
+    if "per_image" in given:
+        given["per_image"] = {str(k): float(v) for k, v in given["per_image"].items()}
+    for name in PRICE_FIELDS[:4]:
+        if name in given:
+            given[name] = float(given[name])
+    return inherited._replace(**given)
 
 
 @cache
@@ -308,6 +343,7 @@ def _model(item: Mapping[str, Any], providers: Mapping[str, ProviderSettings]) -
     name = str(item["name"])
     input_price = float(item.get("input_per_mtok", 0.0))
     output_price = float(item.get("output_per_mtok", 0.0))
+    prices = _prices(item)
     deployments = []
     for index, spec in enumerate(item["deployments"]):
         provider = str(spec["provider"])
@@ -323,6 +359,7 @@ def _model(item: Mapping[str, Any], providers: Mapping[str, ProviderSettings]) -
                 model=str(spec["model"]),
                 input_per_mtok=float(spec.get("input_per_mtok", input_price)),
                 output_per_mtok=float(spec.get("output_per_mtok", output_price)),
+                prices=_prices(spec, prices),
             )
         )
     alias = item.get("alias")
@@ -337,4 +374,5 @@ def _model(item: Mapping[str, Any], providers: Mapping[str, ProviderSettings]) -
         output_per_mtok=output_price,
         health_status=item.get("health_status"),
         deployments=tuple(deployments),
+        prices=prices,
     )

@@ -16,7 +16,7 @@ from typing import Any
 from reference_server.config import ModelEntry, Settings
 from reference_server.errors import GatewayError, invalid_request, model_not_found
 
-__all__ = ["ABSENT", "CATEGORY_ENDPOINTS", "resolve"]
+__all__ = ["ABSENT", "CATEGORY_ENDPOINTS", "endpoints_of", "resolve"]
 
 _CHAT = ("text", "code", "reasoning", "multimodal", "vision")
 # Which categories an endpoint serves (spec/catalog.yaml documents the same table).
@@ -38,6 +38,20 @@ _ALL_AUDIO_TAGS = frozenset(t for values in _AUDIO_TAGS.values() for t in values
 
 _ABSENT: Any = object()
 ABSENT = _ABSENT  # the request did not send the key (distinct from an explicit null)
+
+
+def endpoints_of(entry: ModelEntry) -> tuple[str, ...]:
+    """The endpoints ``entry`` serves: by its category, and an audio model by its tags."""
+    served = []
+    for endpoint, categories in CATEGORY_ENDPOINTS.items():
+        if entry.category not in categories:
+            continue
+        tags = _AUDIO_TAGS.get(endpoint)
+        audio_tags = _ALL_AUDIO_TAGS.intersection(entry.supports) if tags is not None else None
+        if audio_tags and not audio_tags.intersection(tags or ()):
+            continue
+        served.append(endpoint)
+    return tuple(served)
 
 
 def resolve(settings: Settings, model: Any, endpoint: str) -> ModelEntry:

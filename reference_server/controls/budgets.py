@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reference_server.controls.metering import Price, Tariff
-from reference_server.errors import BudgetExceededError
+from reference_server.errors import BudgetExceededError, GatewayError
 
 __all__ = [
     "PERIODS",
@@ -41,6 +41,7 @@ __all__ = [
     "Period",
     "Scope",
     "bucket_id",
+    "quota_error",
     "release",
     "reservation",
     "reserve",
@@ -163,3 +164,15 @@ def reservation(
     if not costs:
         raise ValueError("reservation needs at least one candidate price")
     return max(costs)
+
+
+def quota_error(detail: str, headers: dict[str, str]) -> GatewayError:
+    # OpenAI's words and code for an exhausted quota (error codes guide: 429 "You exceeded your
+    # current quota, please check your plan and billing details"), with which budget and why.
+    return GatewayError(
+        429,
+        "You exceeded your current quota, please check your plan and billing details. " + detail,
+        type="insufficient_quota",
+        code="insufficient_quota",
+        headers=headers,
+    )

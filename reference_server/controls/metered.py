@@ -58,6 +58,7 @@ from reference_server.controls.metering import (
     UnpricedError,
     credits_text,
     surcharge_applies,
+    unpriced_error,
 )
 from reference_server.controls.ratelimits import Limit, Verdict, limit_headers, retry_after_headers
 from reference_server.controls.stores import (
@@ -169,7 +170,7 @@ class MeteredControls:
         for charge in self._budget_charges(principal, record, now):
             account = await self._guard(self.store.budget_account(charge.bucket))
             if account.spent >= charge.limit_micro:
-                raise _quota_error(
+                raise budgets.quota_error(
                     f"(budget {charge.bucket!r} has nothing left: {credits_text(account.spent)} "
                     f"of {credits_text(charge.limit_micro)} credits spent)",
                     {"x-should-retry": "false"},
@@ -201,7 +202,7 @@ class MeteredControls:
                     variant=admission.variant,
                 )
             except UnpricedError as exc:
-                raise _unpriced(admission.model_asked, admission.endpoint, exc) from None
+                raise unpriced_error(admission.model_asked, admission.endpoint, exc) from None
         rates = self._rate_charges(principal, record, admission)
         outcome = await self._guard(
             self.store.admit(
@@ -223,7 +224,7 @@ class MeteredControls:
             raise self._rate_error(outcome.verdicts, outcome.retry_after_s, headers)
         if outcome.status == "over_budget":
             headers["x-should-retry"] = "false"
-            raise _quota_error(
+            raise budgets.quota_error(
                 f"(budget {outcome.refused_bucket!r} cannot hold this request's maximum cost of "
                 f"{credits_text(amount)} credits)",
                 headers,
@@ -310,7 +311,7 @@ class MeteredControls:
                 variant=admission.variant,
             )
         except UnpricedError as exc:
-            raise _unpriced(admission.model_asked, admission.endpoint, exc) from None
+            raise unpriced_error(admission.model_asked, admission.endpoint, exc) from None
         now = self._clock()
         row = LedgerRow(
             request_id=admission.request_id,
@@ -380,27 +381,3 @@ class MeteredControls:
                 code="store_unavailable",
                 headers={"retry-after": "1"},
             ) from exc
-
-
-def _quota_error(detail: str, headers: dict[str, str]) -> GatewayError:
-    # OpenAI's words and code for an exhausted quota (error codes guide: 429 "You exceeded your
-    # current quota, please check your plan and billing details"), with which budget and why.
-    return GatewayError(
-        429,
-        "You exceeded your current quota, please check your plan and billing details. " + detail,
-        type="insufficient_quota",
-        code="insufficient_quota",
-        headers=headers,
-    )
-
-
-def _unpriced(model: str, endpoint: str, exc: UnpricedError) -> GatewayError:
-    # The config check at start refuses a model its endpoints cannot price; this is the guard
-    # behind it (a model must never be served for free by accident).
-    return GatewayError(
-        500,
-        f"The model {model!r} has {exc} for the {endpoint} endpoint; the gateway's "
-        "configuration must price it.",
-        type="api_error",
-        code="price_not_configured",
-    )

@@ -31,6 +31,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Literal
 
+from reference_server.errors import GatewayError
+
 __all__ = [
     "ENDPOINT_UNITS",
     "MICRO",
@@ -43,6 +45,7 @@ __all__ = [
     "credits_text",
     "micro_credits",
     "surcharge_applies",
+    "unpriced_error",
 ]
 
 MICRO = 1_000_000  # micro-credits per credit
@@ -233,3 +236,15 @@ def credits_text(micro: int) -> str:
     sign = "-" if micro < 0 else ""
     whole, frac = divmod(abs(micro), MICRO)
     return f"{sign}{whole}.{frac:06d}"
+
+
+def unpriced_error(model: str, endpoint: str, exc: UnpricedError) -> GatewayError:
+    # The config check at start refuses a model its endpoints cannot price; this is the guard
+    # behind it (a model must never be served for free by accident).
+    return GatewayError(
+        500,
+        f"The model {model!r} has {exc} for the {endpoint} endpoint; the gateway's "
+        "configuration must price it.",
+        type="api_error",
+        code="price_not_configured",
+    )

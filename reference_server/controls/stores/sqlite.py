@@ -47,9 +47,13 @@ from reference_server.controls.stores.sqlite_rows import (
     GROUP_SQL,
     KEY_GENERATION_SQL,
     KEY_SELECT_SQL,
+    OWNER_UPSERT_SQL,
     finish_hold,
     key_record,
     key_row,
+    owner_row,
+    read_owner,
+    seed_owners,
     sweep_expired,
 )
 from reference_server.controls.stores.sqlite_runner import SqliteRunner
@@ -306,52 +310,22 @@ class SqliteStore:
     # -- owner budgets ------------------------------------------------------------------------
 
     async def seed_owner_budgets(self, budgets_: Iterable[OwnerBudget]) -> None:
-        rows = [(b.owner, b.limit_micro, b.period, b.source) for b in budgets_]
         self._generation_current = False
-
-        def work(conn: sqlite3.Connection) -> None:
-            # The config's owners are the config's (as its keys are); the admin API's others stay.
-            conn.execute("DELETE FROM owner_budgets WHERE source='config'")
-            conn.executemany(
-                "INSERT INTO owner_budgets VALUES(?,?,?,?) ON CONFLICT(owner) DO UPDATE SET "
-                "limit_micro=excluded.limit_micro, period=excluded.period, source=excluded.source",
-                rows,
-            )
-
-        await self._run(work, write=True)
+        await self._run(functools.partial(seed_owners, budgets_=list(budgets_)), write=True)
 
     async def put_owner_budget(self, budget: OwnerBudget) -> None:
-        row = (budget.owner, budget.limit_micro, budget.period, budget.source)
         self._generation_current = False
         await self._run(
-            lambda c: (
-                c.execute(
-                    "INSERT INTO owner_budgets VALUES(?,?,?,?) ON CONFLICT(owner) DO UPDATE SET "
-                    "limit_micro=excluded.limit_micro, period=excluded.period, source=excluded.source",
-                    row,
-                )
-                and None
-            ),
-            write=True,
+            lambda c: c.execute(OWNER_UPSERT_SQL, owner_row(budget)) and None, write=True
         )
 
     async def owner_budget(self, owner: str) -> OwnerBudget | None:
-        def work(conn: sqlite3.Connection) -> OwnerBudget | None:
-            row = conn.execute(
-                "SELECT owner, limit_micro, period, source FROM owner_budgets WHERE owner=?",
-                (owner,),
-            ).fetchone()
-            return OwnerBudget(*row) if row else None
-
-        return await self._run(work, write=False)
+        return await self._run(functools.partial(read_owner, owner=owner), write=False)
 
     async def delete_owner_budget(self, owner: str) -> bool:
         self._generation_current = False
-
-        def work(conn: sqlite3.Connection) -> bool:
-            return conn.execute("DELETE FROM owner_budgets WHERE owner=?", (owner,)).rowcount > 0
-
-        return await self._run(work, write=True)
+        sql = "DELETE FROM owner_budgets WHERE owner=?"
+        return await self._run(lambda c: c.execute(sql, (owner,)).rowcount > 0, write=True)
 
     # -- reading spend ------------------------------------------------------------------------
 

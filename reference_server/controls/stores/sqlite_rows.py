@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from reference_server.controls import budgets
+from reference_server.controls.budgets import OwnerBudget
 from reference_server.controls.keys import KeyRecord
 from reference_server.controls.ledger import GroupBy
 
@@ -20,10 +21,14 @@ __all__ = [
     "GROUP_SQL",
     "KEY_GENERATION_SQL",
     "KEY_SELECT_SQL",
+    "OWNER_UPSERT_SQL",
     "SCHEMA",
     "finish_hold",
     "key_record",
     "key_row",
+    "owner_row",
+    "read_owner",
+    "seed_owners",
     "sweep_expired",
 ]
 
@@ -81,6 +86,10 @@ CREATE TRIGGER IF NOT EXISTS owner_budgets_deleted AFTER DELETE ON owner_budgets
 # key lookups (which carry the owner's budget) from its own cache for as long as the generation
 # it read with them is still the current one.
 KEY_GENERATION_SQL = "SELECT value FROM key_generation"
+OWNER_UPSERT_SQL = (
+    "INSERT INTO owner_budgets VALUES(?,?,?,?) ON CONFLICT(owner) DO UPDATE SET "
+    "limit_micro=excluded.limit_micro, period=excluded.period, source=excluded.source"
+)
 # A key with its owner's budget, as ``key_record`` reads it.
 KEY_SELECT_SQL = (
     "SELECT keys.*, owner_budgets.limit_micro, owner_budgets.period FROM keys "
@@ -172,3 +181,20 @@ def key_record(row: tuple[Any, ...]) -> KeyRecord:
         owner_budget_micro=owner_budget,
         owner_budget_period=row[12] if owner_budget is not None else "total",
     )
+
+
+def owner_row(budget: OwnerBudget) -> tuple[Any, ...]:
+    return (budget.owner, budget.limit_micro, budget.period, budget.source)
+
+
+def seed_owners(conn: sqlite3.Connection, budgets_: list[OwnerBudget]) -> None:
+    """The config's owner budgets replace the config's before them (the admin API's stay)."""
+    conn.execute("DELETE FROM owner_budgets WHERE source='config'")
+    conn.executemany(OWNER_UPSERT_SQL, [owner_row(b) for b in budgets_])
+
+
+def read_owner(conn: sqlite3.Connection, owner: str) -> OwnerBudget | None:
+    row = conn.execute(
+        "SELECT owner, limit_micro, period, source FROM owner_budgets WHERE owner=?", (owner,)
+    ).fetchone()
+    return OwnerBudget(*row) if row else None

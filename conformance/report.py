@@ -51,8 +51,9 @@ def _version() -> str:
 
 
 def secrets_of(result: RunResult) -> list[str]:
-    """The run's secrets: its key and every key-like string field of its profile."""
-    found = [result.target.api_key]
+    """The run's secrets: its key, its admin key and role keys (given or minted), and every
+    key-like string field of its profile."""
+    found = [result.target.api_key, result.target.admin_key, *result.target.roles.keys.values()]
     for item in dataclasses.fields(result.target.profile):
         value = getattr(result.target.profile, item.name)
         if "key" in item.name and isinstance(value, str):

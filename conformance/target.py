@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from conformance.keyapi import RoleKeys
+
 if TYPE_CHECKING:
     from conformance.profiles import Profile
     from conformance.vocabulary import Capability, Level
@@ -40,6 +42,11 @@ class Target:
     seed: int | None = None
     # Requests the schema-driven fuzz run may send (deep level); None: its default budget.
     fuzz_requests: int | None = None
+    # The gateway's admin key (--admin-key): sent only to the profile's key API, to mint the
+    # keys of ``roles``; a secret, never rendered.
+    admin_key: str | None = field(default=None, repr=False)
+    # The keys the promise checks use by role (--key ROLE=KEY, or minted at the run's start).
+    roles: RoleKeys = field(default_factory=RoleKeys)
 
     @property
     def origin(self) -> str:

@@ -107,9 +107,7 @@ def test_reference_profile_takes_keys_by_role(
         json={"name": "by-hand", "owner": "by-hand", "budget_credits": 0},
         headers={"Authorization": f"Bearer {ADMIN_KEY}"},
     ).json()["key"]
-    status, report = _check(
-        base_url, tmp_path, "--key", f"spent={minted}", "--only", "profile"
-    )
+    status, report = _check(base_url, tmp_path, "--key", f"spent={minted}", "--only", "profile")
     outcomes = {c["id"]: c["outcome"] for c in report["checks"]}
     assert outcomes["profile.budget.exhausted"] == "passed"
     assert outcomes["profile.scope.consume"] == "skipped"

@@ -30,8 +30,8 @@ from load.admin import AdminClient, AdminError
 from load.calibration import add_calibration_arguments
 from load.metrics import summarize
 from load.preflight import PreflightError, preflight
-from load.scenarios import SCENARIOS, ScenarioError, get_scenario
-from load.scenarios.budget import budget_section
+from load.scenarios import SCENARIOS, ScenarioError, get_scenario, ratelimit
+from load.scenarios import budget as budget_scenario
 from load.shapes import parse_duration, parse_rate, parse_steps
 from load.slo import SloError, evaluate, goodput_limits, parse_slo
 
@@ -214,8 +214,15 @@ def _validate(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError(
             "the fallback scenario needs --baseline-model (a healthy model to compare)"
         )
-    if scenario.name == "rate-limit" and rate is None:
-        rate = 2.0 * args.rpm / args.rate_period  # offer twice the limit
+    if scenario.name == "rate-limit":
+        problem = ratelimit.window_problem(duration, args.rate_period)
+        if problem is not None:
+            raise UsageError(problem)
+        if rate is None:
+            rate = 2.0 * args.rpm / args.rate_period  # offer twice the limit
+        slos += ratelimit.default_slos(slos)
+    if scenario.name == "budget":
+        slos += budget_scenario.default_slos(slos)
     return {"scenario": scenario, "slos": slos, "duration": duration, "rate": rate, "steps": steps}
 
 
@@ -303,10 +310,11 @@ def _run(args: argparse.Namespace) -> int:
         if scenario.baseline:
             extra["fallback"] = reporting.fallback_section(records, models[0], args.baseline_model)
         if scenario.name == "rate-limit":
-            extra["rate_limit"] = reporting.rate_limit_section(records, args.rpm, args.rate_period)
+            extra["rate_limit"] = ratelimit.rate_limit_section(records, args.rpm, args.rate_period)
         if scenario.name == "budget" and admin is not None and budget is not None:
+            # The verdict is the clients' figure; the gateway's own is read to stand beside it.
             spend = {k["label"]: admin.key_spend(k["label"]) for k in load_keys}
-            extra["budget"] = budget_section(spend, budget, records)
+            extra["budget"] = budget_scenario.budget_section(budget, records, spend)
         return _finish(
             args,
             report_dir,

@@ -2,8 +2,8 @@
 
 Reads ``requests-*.jsonl`` and ``monitor-*.json`` (written by the locust processes), judges the
 client's own health (CPU and gevent hub lag per process: a saturated client makes every figure
-suspect), adds the per-scenario sections (sweep, fallback, rate-limit; the budget section is built
-by the command from the admin API) and writes the reports. The HTML report carries the metric
+suspect), adds the per-scenario sections (sweep, fallback; the budget and rate-limit sections
+come from ``load/scenarios/``) and writes the reports. The HTML report carries the metric
 definitions with their formulas and inline SVG plots; it loads nothing from the network.
 
 Must not: import locust, talk to the target, or write secrets (records carry key labels only).
@@ -29,7 +29,6 @@ __all__ = [
     "ClientHealth",
     "assess_client",
     "fallback_section",
-    "rate_limit_section",
     "read_run",
     "sweep_section",
     "text_summary",
@@ -166,32 +165,6 @@ def fallback_section(records: Sequence[RequestRecord], model: str, baseline: str
         "added_latency_definition": "ttft p50 of the model under test - ttft p50 of the baseline",
         "baseline_error_rate": b["error_rate"] if b else None,
         "served_by": dict(deployments),
-    }
-
-
-def rate_limit_section(
-    records: Sequence[RequestRecord], configured_rpm: int, period_s: float = 60.0
-) -> dict[str, Any]:
-    """Accepted rate against the key's limit, per rate-limit period (a minute unless the
-    gateway's period is shorter). Over a window of W seconds a GCRA or token-bucket limiter
-    admits about ``rpm * W / period`` plus its burst allowance: short windows read high."""
-    accepted = [r for r in records if r["status"] is not None and r["status"] < 400]
-    limited = [r for r in records if r["status"] == 429]
-    s = summarize(records) if records else None
-    minutes = (s["window_s"] / period_s) if s and s["window_s"] > 0 else None
-    accepted_rpm = round(len(accepted) / minutes, 3) if minutes else None
-    return {
-        "configured_rpm": configured_rpm,
-        "period_s": period_s,
-        "window_s": s["window_s"] if s else None,
-        "offered_rpm": round(len(records) / minutes, 3) if minutes else None,
-        "accepted_rpm": accepted_rpm,
-        "accepted_ratio_to_configured": (
-            round(accepted_rpm / configured_rpm, 4) if accepted_rpm is not None else None
-        ),
-        "rejected": len(limited),
-        "rejected_with_retry_after": sum(1 for r in limited if r["retry_after"] is not None),
-        "other_failures": sum(1 for r in records if r["error"] and r["status"] != 429),
     }
 
 

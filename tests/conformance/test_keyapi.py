@@ -167,7 +167,11 @@ def test_keyring_a_key_left_behind_is_named_in_the_notes(promises_origin):  # no
 def test_keyring_without_an_admin_key_every_promise_is_noted_with_its_flag(promises_origin):  # noqa: F811
     result = run_promises(promises_origin, "ok", admin_key=None)
     noted = [n for n in result.notes if n.startswith("not judged: ")]
-    for check_id in ("profile.budget.exhausted", "profile.rate_limit.refusal", "profile.scope.consume"):
+    for check_id in (
+        "profile.budget.exhausted",
+        "profile.rate_limit.refusal",
+        "profile.scope.consume",
+    ):
         [note] = [n for n in noted if n.startswith(f"not judged: {check_id}:")]
         assert "--admin-key" in note
         assert "--key" in note
@@ -192,3 +196,19 @@ def test_keyring_minted_keys_are_revoked_and_redacted(promises_origin, tmp_path)
         text = written.read_text(errors="replace")
         assert ADMIN_KEY not in text
         assert not any(key in text for key in minted)
+
+
+def test_keyring_keys_stay_out_of_a_failed_checks_evidence(promises_origin, tmp_path):  # noqa: F811
+    from conformance.reporting import write_reports
+
+    result = run_promises(promises_origin, "spent_transcriptions_free")
+    failed = result.by_id()["profile.budget.exhausted"]
+    assert failed.outcome == "failed"
+    assert "transcription" in failed.message
+    assert failed.evidence is not None
+    minted = list(result.target.roles.keys.values())
+    write_reports(result, tmp_path, latest=False)
+    for written in tmp_path.iterdir():
+        text = written.read_text(errors="replace")
+        assert not any(key in text for key in minted), written.name
+        assert ADMIN_KEY not in text

@@ -24,8 +24,11 @@ Rooms, top to bottom; a module imports only from rooms below it (import-linter c
   sees), ``client`` (the recording HTTP client), ``sse`` and ``streams`` (SSE decoding and
   stream semantics), ``realtime``, ``media``, ``schemas`` (``spec/`` data), ``discovery`` (model
   choice), ``evidence`` (redaction), ``hypothesis_profiles``, ``launch`` (local server
-  processes), ``routes`` (which endpoint serves a capability, and a 404 that says it is not).
-- **records**: ``results``, ``target``, ``profiles``, ``usage``; at the bottom ``vocabulary``
+  processes), ``routes`` (which endpoint serves a capability, and a 404 that says it is not),
+  ``keyring`` (the promise checks' keys, minted and revoked through a profile's key API).
+- **records**: ``results``, ``target``, ``profiles`` (with the built-in profile files of
+  ``gateway_profiles/``), ``keyapi`` (a key API as data; the run's keys by role), ``usage``; at
+  the bottom ``vocabulary``
   (levels, capabilities, outcomes), ``errors`` (the one error tree) and ``exchange``.
 
 Adding a check is one ``@check`` block in ``checks/<area>.py``, plus a broken and a legal fake

@@ -121,9 +121,14 @@ class Redactor:
 
 
 def secrets_of(target: Target) -> list[str]:
-    """The run's secrets: its key, the other secrets it was given, and every key-like string
-    field of its profile (an exhausted key)."""
-    found: list[str | None] = [target.api_key, *target.secrets]
+    """The run's secrets: its key, its admin key, the keys of its roles (given or minted), the
+    other secrets it was given, and every key-like string field of its profile."""
+    found: list[str | None] = [
+        target.api_key,
+        target.admin_key,
+        *target.roles.keys.values(),
+        *target.secrets,
+    ]
     for item in dataclasses.fields(target.profile):
         value = getattr(target.profile, item.name)
         if "key" in item.name and isinstance(value, str):

@@ -1,13 +1,18 @@
 """Gateway profiles: what a target promises beyond (or instead of) OpenAI's API.
 
 A profile names documented, deliberate deviations (an auth error shape of its own, images only
-as ``b64_json``) and gateway features to verify (aliases, a default model, a metering header,
-a budget-exhausted key). The built-in ``openai`` profile is strict: no deviations. The built-in
-``monday`` profile follows monday.com's public Models API documentation
+as ``b64_json``) and gateway promises to verify (aliases, a default model, a metering header and
+how credits relate to catalog prices, budgets, rate limits, the consume scope, a public
+catalog), with the gateway's key API as data (``conformance.keyapi``) so that parity can mint
+the keys those promises need. The built-in ``openai`` profile is strict: no deviations. The
+built-in ``monday`` profile follows monday.com's public Models API documentation
 (developer.monday.com/api-reference/docs/models-api-overview, getting-started-with-the-models-api,
 models-api-supported-models). The built-in ``catalog`` profile is OpenAI's API plus the catalog
 page's public catalog (``GET /api/models``, ``spec/catalog.yaml``); any profile file claims that
-catalog with ``catalog: true``.
+catalog with ``catalog: true``. The built-in ``reference`` profile (a file,
+``gateway_profiles/reference.yaml``, written as a user would write one) describes parity's own
+reference gateway: monday's promises, its admin API (``spec/admin.yaml``) as the key API, its
+credits, rate-limit headers and the catalog page's public catalog.
 
 A profile file is YAML with the same field names as :class:`Profile`; ``exhausted_key_env``
 names an environment variable holding the exhausted key, so no secret sits in the file.
@@ -26,9 +31,11 @@ from typing import Any
 import yaml
 
 from conformance.errors import ProfileError
+from conformance.keyapi import KeyApi, key_api_from_mapping
 from conformance.vocabulary import CAPABILITIES, Capability
 
 __all__ = [
+    "BUILTIN_FILES",
     "BUILTIN_PROFILES",
     "CATALOG",
     "MONDAY",
@@ -78,6 +85,15 @@ class Profile:
     # JSON array, its supports[] tags and category -> endpoint table, `category` on /v1/models.
     # False: the catalog area is not judged (OpenAI has no /api/models).
     catalog: bool = False
+    # How credits relate to the catalog's prices: credits charged per USD of list price (a
+    # request through an alias costs catalog price x reported usage, no surcharge), and the
+    # unit the credits are rounded to. None: the profile promises no such relation.
+    credits_per_usd: float | None = None
+    credits_rounding: float | None = None
+    # How to mint the keys the promise checks need (None: only --key ROLE=KEY supplies them).
+    key_api: KeyApi | None = None
+    # Requests the rate-limit promise may send with the limited key before it must be refused.
+    rate_limit_probe: int = 10
     # Where the profile's promises are documented (shown in reports).
     source: str = "OpenAI API reference (https://platform.openai.com/docs/api-reference)"
     # Capabilities the target promises to serve: a 404 on such an endpoint's route fails its
@@ -112,10 +128,15 @@ CATALOG = Profile(
 )
 
 BUILTIN_PROFILES: Mapping[str, Profile] = {"openai": OPENAI, "monday": MONDAY, "catalog": CATALOG}
+# Built-in profiles kept as files (read when named, never at import).
+BUILTIN_FILES: Mapping[str, Path] = {
+    "reference": Path(__file__).with_name("gateway_profiles") / "reference.yaml",
+}
 
 _FIELDS = {f.name for f in fields(Profile)}
 _STRINGS = {"name", "default_model", "credits_header", "exhausted_key", "auth_error_shape"}
 _BOOLS = {"rate_limit_headers", "images_b64_only", "catalog"}
+_NUMBERS = {"credits_per_usd", "credits_rounding"}
 
 
 def load_profile(name_or_path: str, *, environ: Mapping[str, str] | None = None) -> Profile:
@@ -126,11 +147,11 @@ def load_profile(name_or_path: str, *, environ: Mapping[str, str] | None = None)
     """
     if name_or_path in BUILTIN_PROFILES:
         return BUILTIN_PROFILES[name_or_path]
-    path = Path(name_or_path)
+    path = BUILTIN_FILES.get(name_or_path) or Path(name_or_path)
     if not path.is_file():
         raise ProfileError(
             f"profile {name_or_path!r} is neither a built-in profile "
-            f"({', '.join(sorted(BUILTIN_PROFILES))}) nor a readable YAML file"
+            f"({', '.join(sorted({*BUILTIN_PROFILES, *BUILTIN_FILES}))}) nor a readable YAML file"
         )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -151,11 +172,13 @@ def profile_from_mapping(
     base = OPENAI
     extends = data.pop("extends", None)
     if extends is not None:
-        if extends not in BUILTIN_PROFILES:
-            raise ProfileError(
-                f"{origin}: field 'extends' is {extends!r}; valid: {sorted(BUILTIN_PROFILES)}"
-            )
-        base = BUILTIN_PROFILES[extends]
+        if extends in BUILTIN_FILES and str(BUILTIN_FILES[extends]) != origin:
+            base = load_profile(extends, environ=environ)
+        elif extends in BUILTIN_PROFILES:
+            base = BUILTIN_PROFILES[extends]
+        else:
+            valid = sorted({*BUILTIN_PROFILES, *BUILTIN_FILES})
+            raise ProfileError(f"{origin}: field 'extends' is {extends!r}; valid: {valid}")
     key_env = data.pop("exhausted_key_env", None)
     if key_env is not None:
         if not isinstance(key_env, str) or not key_env:
@@ -199,6 +222,20 @@ def _field_value(origin: str, key: str, value: Any) -> Any:
                 f"not one of {list(UNSUPPORTABLE)}"
             )
         return tuple(value)
+    if key == "key_api":
+        return None if value is None else key_api_from_mapping(value, origin)
+    if key in _NUMBERS:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+        ):
+            raise ProfileError(
+                f"{origin}: field {key!r} must be a number > 0 or null, got {value!r}"
+            )
+        return None if value is None else float(value)
+    if key == "rate_limit_probe":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+            raise ProfileError(f"{origin}: field 'rate_limit_probe' must be 1..100, got {value!r}")
+        return value
     if key in _BOOLS:
         if not isinstance(value, bool):
             raise ProfileError(f"{origin}: field {key!r} must be true or false, got {value!r}")

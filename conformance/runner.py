@@ -94,6 +94,7 @@ async def run_checks(
             return outcome
 
         results = await asyncio.gather(*(guarded(spec) for spec in specs))
+        await session.release_keys()  # before the result: a key left behind is in its notes
         return session.result(results)
 
 

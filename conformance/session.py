@@ -3,8 +3,10 @@
 Owns: :class:`RunContext` (the run's :class:`CheckContext`: model per capability, ``shared()``
 memoisation, the request budget through the recording client), model discovery from the
 target's listings at the start of a run (the listings are seeded as shared exchanges, so the
-model checks reuse them), and :class:`RunSession`, which the runner drives for a whole
-selection and the pytest plugin drives one check at a time.
+model checks reuse them), the promise checks' keys (minted through the profile's key API at the
+start, revoked at the end: ``conformance.keyring``), and :class:`RunSession`, which the runner
+drives for a whole selection and the pytest plugin drives one check at a time. A profile check
+the run could not judge is named in the run's notes with its reason (no silent skip).
 
 Must not: print or write files, or decide how many checks run at once (the runner does).
 """
@@ -24,6 +26,8 @@ from conformance.client import RecordingClient
 from conformance.context import CATALOG_KEY, MODELS_LIST_KEY
 from conformance.discovery import choose_models, parse_listings
 from conformance.errors import CheckSkipped, TargetRefusedError, TargetUnreachableError
+from conformance.evidence import redactor_for
+from conformance.keyring import Minted, mint_keys, revoke_keys
 from conformance.outcomes import not_offered, run_one
 from conformance.results import CheckResult, RunResult
 from conformance.routes import ServedRoutes
@@ -172,6 +176,8 @@ class RunSession:
         promised = {*target.profile.offers, *pinned}
         self.context = RunContext(target, self.client, ServedRoutes(target.base_url, promised))
         self.discover = discover
+        self._transport = transport
+        self._minted: list[Minted] = []
         self.skip = frozenset(skip)
         self.check_timeout = check_timeout
         self.notes: list[str] = []
@@ -198,12 +204,18 @@ class RunSession:
                 models, self.notes = await _discover(self.context, target)
             else:
                 models = {cap: model for cap, model in target.models.items() if model}
-            self.context._target = replace(target, models=models)
+            roles, self._minted = await mint_keys(target, transport=self._transport)
+            self.context._target = replace(target, models=models, roles=roles)
         return self.context.target
+
+    async def release_keys(self) -> None:
+        """Revoke the keys minted at the start (once); a key that stays is named in the notes."""
+        minted, self._minted = self._minted, []
+        self.notes.extend(await revoke_keys(self.context.target, minted, transport=self._transport))
 
     async def run(self, spec: CheckSpec) -> CheckResult:
         await self.start()
-        return await run_one(
+        result = await run_one(
             spec,
             self.context,
             skip=self.skip,
@@ -211,16 +223,30 @@ class RunSession:
             routes=self.context.routes,
             declined=self.declined,
         )
+        # Only the session knows the keys minted at its start: a message that echoes one leaves
+        # redacted, whoever prints it first (the terminal's progress line, the pytest plugin).
+        if self._minted:
+            redacted = redactor_for(self.context.target).text(result.message)
+            if redacted != result.message:
+                result = replace(result, message=redacted)
+        return result
 
     def result(self, results: Iterable[CheckResult]) -> RunResult:
+        results = list(results)
+        # A promise not judged is said, with what would judge it (a skip looks like a pass).
+        unjudged = [
+            f"not judged: {r.id}: {r.message}"
+            for r in results
+            if r.area == "profile" and r.outcome == "skipped"
+        ]
         return RunResult(
             target=self.context.target,
-            results=list(results),
+            results=results,
             requests=self.client.requests,
             tokens=self.client.tokens,
             started_at=self.started_at,
             duration=round(time.perf_counter() - self._start, 3),
-            notes=tuple(self.notes),
+            notes=(*self.notes, *unjudged),
         )
 
     async def close(self) -> None:
@@ -229,4 +255,5 @@ class RunSession:
         for future in leftovers:
             future.cancel()
         await asyncio.gather(*leftovers, return_exceptions=True)
+        await self.release_keys()
         await self.client.aclose()

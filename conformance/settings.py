@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance import selection
 from conformance.errors import CheckLoadError, ProfileError, UsageError
+from conformance.keyapi import ROLES, RoleKeys
 from conformance.target import Target
 from conformance.vocabulary import CAPABILITIES, LEVELS, Capability, Level
 
@@ -36,6 +37,7 @@ __all__ = [
     "Settings",
     "api_key_from",
     "base_url_from",
+    "parse_keys",
     "parse_models",
     "plan",
     "secrets_in",
@@ -62,6 +64,8 @@ DEFAULTS: Mapping[str, Any] = {
     "baseline": None,
     "write_baseline": None,
     "fail_on_skip": False,
+    "admin_key": None,
+    "key": (),
 }
 OPTIONS: tuple[str, ...] = tuple(DEFAULTS)
 # Secrets a run may meet without sending them (a gateway's admin key, the drills' upstream keys):
@@ -102,6 +106,9 @@ class Settings:
     fail_on_skip: bool
     # The environment's secrets (see secrets_in): redacted in every output, never sent.
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # The gateway's admin key (mints the promise checks' keys) and keys given by role.
+    admin_key: str | None = field(default=None, repr=False)
+    role_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def options(self) -> dict[str, object]:
         """The options as JSON-ready data for the report and a baseline: what decides which
@@ -125,6 +132,8 @@ class Settings:
     def target(self, profile: Profile) -> Target:
         """The target these settings name, judged against ``profile``."""
         return Target(
+            admin_key=self.admin_key,
+            roles=RoleKeys(keys=dict(self.role_keys)),
             base_url=self.base_url,
             api_key=self.api_key,
             level=self.level,
@@ -173,6 +182,22 @@ def parse_models(values: Sequence[str]) -> dict[Capability, str]:
         model = model.strip()
         pins[cap] = "" if model.lower() == "none" else model
     return pins
+
+
+def parse_keys(values: Sequence[str]) -> dict[str, str]:
+    """``ROLE=KEY`` for the promise checks' keys (roles: :data:`conformance.keyapi.ROLES`)."""
+    keys: dict[str, str] = {}
+    for value in values:
+        role, sep, key = value.partition("=")
+        role = role.strip().lower()
+        if not sep or role not in ROLES or not key.strip():
+            # Never echo the value: it holds a key.
+            raise UsageError(
+                f"--key {role or '?'}=...: expected ROLE=KEY with ROLE one of "
+                f"{', '.join(ROLES)} and a non-empty key"
+            )
+        keys[role] = key.strip()
+    return keys
 
 
 def _strings(name: str, value: object) -> list[str]:
@@ -290,7 +315,16 @@ def settings_from(
         write_baseline=_path("write_baseline", given["write_baseline"]),
         fail_on_skip=_flag("fail_on_skip", given["fail_on_skip"]),
         secrets=secrets_in(env),
+        admin_key=_admin_key(given["admin_key"], env),
+        role_keys=parse_keys(_strings("key", given["key"])),
     )
+
+
+def _admin_key(given: object, environ: Mapping[str, str]) -> str | None:
+    """``--admin-key`` > ``PARITY_ADMIN_KEY``: the gateway's admin key, for its key API only."""
+    if given is not None and not isinstance(given, str):
+        raise UsageError("--admin-key expects a key (text)")
+    return given or environ.get("PARITY_ADMIN_KEY") or None
 
 
 def _unknown(kind: str, given: frozenset[str], known: set[str], hint: str) -> None:

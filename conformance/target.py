@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from conformance.keyapi import RoleKeys
+
 if TYPE_CHECKING:
     from conformance.profiles import Profile
     from conformance.vocabulary import Capability, Level
@@ -46,6 +48,11 @@ class Target:
     # Other secrets of the run (an admin key, upstream control keys, read from the environment):
     # never sent by the suite, but redacted wherever a target might echo them.
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # The gateway's admin key (--admin-key): sent only to the profile's key API, to mint the
+    # keys of ``roles``; a secret, never rendered.
+    admin_key: str | None = field(default=None, repr=False)
+    # The keys the promise checks use by role (--key ROLE=KEY, or minted at the run's start).
+    roles: RoleKeys = field(default_factory=RoleKeys)
 
     @property
     def origin(self) -> str:

@@ -28,7 +28,8 @@ from load.errors import AdminError, LoadError, UsageError
 from load.locust_process import LocustRun, locust_command, run_locust, worker_command
 from load.plan import Plan, Target, make_report_dir, plan_run, target_of
 from load.preflight import preflight
-from load.scenarios.budget import budget_section
+from load.scenarios import budget as budget_scenario
+from load.scenarios import ratelimit
 from load.verdict import finish
 
 __all__ = ["add_arguments", "run"]
@@ -195,10 +196,11 @@ def _run(args: argparse.Namespace, plan: Plan, target: Target) -> int:
         if scenario.baseline:
             extra["fallback"] = sections.fallback_section(records, models[0], args.baseline_model)
         if scenario.name == "rate-limit":
-            extra["rate_limit"] = sections.rate_limit_section(records, args.rpm, args.rate_period)
+            extra["rate_limit"] = ratelimit.rate_limit_section(records, args.rpm, args.rate_period)
         if scenario.name == "budget" and keys.admin is not None and budget is not None:
+            # The verdict is the clients' figure; the gateway's own is read to stand beside it.
             spend = {label: keys.admin.key_spend(label) for label, _ in load_keys}
-            extra["budget"] = budget_section(spend, budget, records)
+            extra["budget"] = budget_scenario.budget_section(budget, records, spend)
         meta: dict[str, Any] = {
             "scenario": scenario.name,
             "target": target.base_url,

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from load.errors import UsageError
-from load.scenarios import SCENARIOS, Scenario, get_scenario
+from load.scenarios import SCENARIOS, Scenario, get_scenario, ratelimit
+from load.scenarios import budget as budget_scenario
 from load.scenarios.payloads import Sizes, parse_image_size
 from load.shapes import parse_duration, parse_rate, parse_steps
 from load.slo import Slo, parse_slo
@@ -125,8 +126,15 @@ def plan_run(args: argparse.Namespace) -> Plan:
         )
     if not 1 <= args.rounds <= 100:
         raise UsageError(f"--rounds must be 1..100, got {args.rounds!r}")
-    if scenario.name == "rate-limit" and rate is None:
-        rate = 2.0 * args.rpm / args.rate_period  # offer twice the limit
+    if scenario.name == "rate-limit":
+        problem = ratelimit.window_problem(duration, args.rate_period)
+        if problem is not None:
+            raise UsageError(problem)
+        if rate is None:
+            rate = 2.0 * args.rpm / args.rate_period  # offer twice the limit
+        slos = (*slos, *ratelimit.default_slos(slos))
+    if scenario.name == "budget":
+        slos = (*slos, *budget_scenario.default_slos(slos))
     return Plan(
         scenario=scenario,
         slos=slos,

@@ -1,4 +1,4 @@
-"""The scenario sections of ``summary.json``: sweep steps, fallback, rate limit, and per kind.
+"""The scenario sections of ``summary.json``: sweep steps, fallback, and per kind (the budget and rate-limit sections are load/scenarios/'s).
 
 Each section is computed from the run's raw records (the budget section, which needs the admin
 API's spend, lives in :mod:`load.scenarios.budget`; the overhead section in :mod:`load.overhead`).
@@ -16,7 +16,7 @@ from typing import Any
 
 from load.metrics import TOKEN_KINDS, RequestRecord, derive, distribution, summarize
 
-__all__ = ["fallback_section", "kinds_section", "rate_limit_section", "sweep_section"]
+__all__ = ["fallback_section", "kinds_section", "sweep_section"]
 
 
 def sweep_section(
@@ -67,32 +67,6 @@ def fallback_section(records: Sequence[RequestRecord], model: str, baseline: str
         "added_latency_definition": "ttft p50 of the model under test - ttft p50 of the baseline",
         "baseline_error_rate": b["error_rate"] if b else None,
         "served_by": dict(deployments),
-    }
-
-
-def rate_limit_section(
-    records: Sequence[RequestRecord], configured_rpm: int, period_s: float = 60.0
-) -> dict[str, Any]:
-    """Accepted rate against the key's limit, per rate-limit period (a minute unless the
-    gateway's period is shorter). Over a window of W seconds a GCRA or token-bucket limiter
-    admits about ``rpm * W / period`` plus its burst allowance: short windows read high."""
-    accepted = [r for r in records if r["status"] is not None and r["status"] < 400]
-    limited = [r for r in records if r["status"] == 429]
-    s = summarize(records) if records else None
-    minutes = (s["window_s"] / period_s) if s and s["window_s"] > 0 else None
-    accepted_rpm = round(len(accepted) / minutes, 3) if minutes else None
-    return {
-        "configured_rpm": configured_rpm,
-        "period_s": period_s,
-        "window_s": s["window_s"] if s else None,
-        "offered_rpm": round(len(records) / minutes, 3) if minutes else None,
-        "accepted_rpm": accepted_rpm,
-        "accepted_ratio_to_configured": (
-            round(accepted_rpm / configured_rpm, 4) if accepted_rpm is not None else None
-        ),
-        "rejected": len(limited),
-        "rejected_with_retry_after": sum(1 for r in limited if r["retry_after"] is not None),
-        "other_failures": sum(1 for r in records if r["error"] and r["status"] != 429),
     }
 
 

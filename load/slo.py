@@ -42,8 +42,12 @@ METRICS: dict[str, tuple[str, ...]] = {
     "goodput": ("goodput",),
     "goodput_ratio": ("goodput_ratio",),
     "burst_gap_share": ("burst_gap_share",),
+    # budget: credits charged past a budget as the clients were told, answers without a charge
     "overspend_credits": ("budget", "overspend_credits"),
+    "credits_unreported": ("budget", "credits_unreported"),
+    # rate limit: over the window after the first period (load/scenarios/ratelimit.py)
     "accepted_rpm": ("rate_limit", "accepted_rpm"),
+    "rate_limit_excess": ("rate_limit", "excess_requests"),
     "client_error_rate": ("fallback", "client_error_rate"),
     "added_latency_ms": ("fallback", "added_latency_ms"),
     # The overhead scenario: the gateway's percentile minus the same percentile direct.

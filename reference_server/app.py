@@ -44,7 +44,10 @@ def default_controls(settings: Settings) -> Controls:
     """The config's ``controls`` section: MeteredControls (keys, limits, budgets, ledger), or
     StaticControls (hashed keys only, nothing metered) with ``controls: {enabled: false}``."""
     from reference_server.controls.config import build_controls
+    from reference_server.gateway.pricing import require_prices
 
+    if settings.controls.get("enabled", True) is not False:
+        require_prices(settings)  # no model is free by accident
     return build_controls(
         settings.controls,
         keys=[(k.id, k.owner, k.secret_sha256, k.scopes) for k in settings.keys],

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from reference_server.config import Settings, load_settings
 from reference_server.controls.config import parse_controls
 from reference_server.errors import ConfigError, UsageError
+from reference_server.gateway.pricing import require_prices
 
 __all__ = ["DEMO_KEY", "add_arguments", "free_port", "main", "run"]
 
@@ -66,9 +67,11 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.config:
         os.environ["PARITY_CONFIG"] = os.path.abspath(args.config)
     settings = load_settings(os.environ.get("PARITY_CONFIG") or None)
-    # The controls section is parsed by each worker as it starts: a mistake there would
-    # otherwise be a traceback per worker instead of one message here.
-    parse_controls(settings.controls, os.environ)
+    # The controls section is parsed by each worker as it starts: a mistake there (or a model
+    # a metered endpoint cannot price) would otherwise be a traceback per worker instead of
+    # one message here.
+    if parse_controls(settings.controls, os.environ).enabled:
+        require_prices(settings)
     return settings
 
 

@@ -14,10 +14,9 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import jsonschema
 import yaml
@@ -25,6 +24,7 @@ import yaml
 from reference_server.errors import ConfigError
 
 __all__ = [
+    "PRICE_FIELDS",
     "AnthropicProviderSettings",
     "ConfigError",
     "Deployment",
@@ -32,6 +32,7 @@ __all__ = [
     "KeySettings",
     "ModelEntry",
     "OpenAIProviderSettings",
+    "Prices",
     "ProviderSettings",
     "ServerSettings",
     "Settings",
@@ -135,6 +136,22 @@ class AnthropicProviderSettings:
 ProviderSettings = SyntheticProviderSettings | OpenAIProviderSettings | AnthropicProviderSettings
 
 
+# The price fields of a model or deployment, each named after its unit (USD per million tokens,
+# per second of audio or video, per character of speech input, per image by size).
+PRICE_FIELDS = ("input_per_mtok", "output_per_mtok", "per_second", "per_character", "per_image")
+
+
+class Prices(NamedTuple):
+    """List prices in USD as configured; ``None``: the field was not given (no price in that
+    unit). ``per_image`` maps an image size (``auto``: none named) to the price of one image."""
+
+    input_per_mtok: float | None = None
+    output_per_mtok: float | None = None
+    per_second: float | None = None
+    per_character: float | None = None
+    per_image: Mapping[str, float] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Deployment:
     name: str
@@ -142,6 +159,8 @@ class Deployment:
     model: str
     input_per_mtok: float
     output_per_mtok: float
+    # Every price, the deployment's own over its model's (what it is billed at when it serves).
+    prices: Prices = field(default_factory=Prices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +177,7 @@ class ModelEntry:
     output_per_mtok: float
     health_status: HealthStatus | None
     deployments: tuple[Deployment, ...]
-    per_character: float | None = None
-    per_second: float | None = None
-    per_image: float | None = None
+    prices: Prices = field(default_factory=Prices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +189,7 @@ class Settings:
     default_model: str
     controls: Mapping[str, Any] = field(default_factory=dict)
     _by_name: Mapping[str, ModelEntry] = field(init=False, repr=False, compare=False)
-    _prices: Mapping[str, tuple[float, float]] = field(init=False, repr=False, compare=False)
+    _prices: Mapping[str, Prices] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {entry.name: entry for entry in self.models})
@@ -181,9 +198,8 @@ class Settings:
     def model(self, name: str) -> ModelEntry | None:
         return self._by_name.get(name)
 
-    def price(self, name: str) -> tuple[float, float]:
-        """(input, output) USD per million units of a deployment or model name: tokens, or the
-        characters a per-character model's endpoint counts (``_metered_input``)."""
+    def price(self, name: str) -> Prices:
+        """The list prices of a deployment or model name (KeyError when unknown)."""
         index = self._prices
         if name not in index:
             raise KeyError(f"no price for {name!r}; known: {sorted(index)}")
@@ -194,17 +210,28 @@ class Settings:
         return entry is not None and entry.alias
 
 
-def _price_index(models: tuple[ModelEntry, ...]) -> dict[str, tuple[float, float]]:
-    index: dict[str, tuple[float, float]] = {}
+def _price_index(models: tuple[ModelEntry, ...]) -> dict[str, Prices]:
+    index: dict[str, Prices] = {}
     for entry in models:
         for deployment in entry.deployments:
-            index[deployment.name] = (deployment.input_per_mtok, deployment.output_per_mtok)
+            index[deployment.name] = deployment.prices
     for entry in models:
-        index[entry.name] = (
-            _metered_input(entry.input_per_mtok, entry.per_character),
-            entry.output_per_mtok,
-        )
+        index[entry.name] = entry.prices
     return index
+
+
+_UNPRICED = Prices()
+
+
+def _prices(item: Mapping[str, Any], inherited: Prices = _UNPRICED) -> Prices:
+    """The price fields ``item`` gives, over ``inherited`` (a deployment inherits its model's)."""
+    given = {name: item[name] for name in PRICE_FIELDS if item.get(name) is not None}
+    if "per_image" in given:
+        given["per_image"] = {str(k): float(v) for k, v in given["per_image"].items()}
+    for name in PRICE_FIELDS[:4]:
+        if name in given:
+            given[name] = float(given[name])
+    return inherited._replace(**given)
 
 
 @cache
@@ -333,28 +360,11 @@ def _provider(name: str, spec: Mapping[str, Any]) -> ProviderSettings:
     return OpenAIProviderSettings(name=name, **options)
 
 
-def _unit_price(item: Mapping[str, Any], unit: str) -> float | None:
-    value = item.get(unit)
-    return None if value is None else float(value)
-
-
-def _metered_input(input_price: float, per_character: float | None) -> float:
-    """The input price the metering applies, per million of the units the endpoint counts.
-
-    The speech endpoint counts input characters as its units, so a per-character price is
-    metered as that price per million characters (decimal, so 0.000015 becomes exactly 15).
-    """
-    if per_character is None:
-        return input_price
-    return float(Decimal(str(per_character)) * 1_000_000)
-
-
 def _model(item: Mapping[str, Any], providers: Mapping[str, ProviderSettings]) -> ModelEntry:
     name = str(item["name"])
-    listed_input = float(item.get("input_per_mtok", 0.0))
-    per_character = _unit_price(item, "per_character")
-    input_price = _metered_input(listed_input, per_character)
+    input_price = float(item.get("input_per_mtok", 0.0))
     output_price = float(item.get("output_per_mtok", 0.0))
+    prices = _prices(item)
     deployments = []
     for index, spec in enumerate(item["deployments"]):
         provider = str(spec["provider"])
@@ -370,6 +380,7 @@ def _model(item: Mapping[str, Any], providers: Mapping[str, ProviderSettings]) -
                 model=str(spec["model"]),
                 input_per_mtok=float(spec.get("input_per_mtok", input_price)),
                 output_per_mtok=float(spec.get("output_per_mtok", output_price)),
+                prices=_prices(spec, prices),
             )
         )
     alias = item.get("alias")
@@ -380,11 +391,9 @@ def _model(item: Mapping[str, Any], providers: Mapping[str, ProviderSettings]) -
         category=str(item["category"]),
         supports=tuple(item.get("supports", ())),
         alias=bool(alias),
-        input_per_mtok=listed_input,
+        input_per_mtok=input_price,
         output_per_mtok=output_price,
         health_status=item.get("health_status"),
         deployments=tuple(deployments),
-        per_character=per_character,
-        per_second=_unit_price(item, "per_second"),
-        per_image=_unit_price(item, "per_image"),
+        prices=prices,
     )

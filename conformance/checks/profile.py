@@ -1,8 +1,10 @@
 """Gateway-profile checks: what the target's profile promises beyond OpenAI's API.
 
 Each check reads a promise from the run's :class:`~conformance.profiles.Profile` (aliases, a
-default model, a metering header, a budget-exhausted key, rate-limit headers) and skips, with
-the reason, when the profile makes none. The built-in ``monday`` profile cites monday.com's
+default model, a metering header) and skips, with the reason, when the profile makes none. The
+promises judged with a role's key (a spent budget, rate limits and their headers, the consume
+scope) are in ``promises_keys``; those judged against the catalog's prices and tags in
+``promises_catalog``. The built-in ``monday`` profile cites monday.com's
 Models API documentation; rate-limit header names follow OpenAI's rate-limits guide
 (``x-ratelimit-limit-requests`` and friends).
 
@@ -13,10 +15,9 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import TYPE_CHECKING, Any
 
-from conformance.checks.verdicts import excerpt, ok_json, require_ok
+from conformance.checks.verdicts import ok_json, require_ok
 from conformance.context import MODELS_LIST_KEY
 from conformance.registry import CheckFailed, CheckSkipped, check
 from conformance.sse import decode_stream
@@ -31,12 +32,6 @@ _CHAT = "POST /chat/completions"
 _SHORT = [{"role": "user", "content": "Say hi."}]
 # A long prompt, so its usage (and so its metered cost) clearly exceeds the short one's.
 _LONG = [{"role": "user", "content": " ".join(["Summarise the history of the river."] * 120)}]
-_RATE_HEADERS = (
-    "x-ratelimit-limit-requests",
-    "x-ratelimit-remaining-requests",
-    "x-ratelimit-reset-requests",
-)
-_DURATION = re.compile(r"^(\d+(\.\d+)?(ms|s|m|h))+$|^\d+(\.\d+)?$")
 
 
 def _chat(ctx: CheckContext, key: str, body: dict[str, Any], api_key: str | None = None) -> Any:
@@ -255,62 +250,3 @@ async def check_profile_usage_stream(ctx: CheckContext) -> None:
     for name in ("prompt_tokens", "completion_tokens"):
         if not isinstance(usage.get(name), int) or usage[name] < 0:
             raise CheckFailed(f"the stream's usage.{name} is {usage.get(name)!r}", exchange)
-
-
-@check(
-    "profile.budget.exhausted",
-    area="profile",
-    level="standard",
-    endpoint=_CHAT,
-    asserts="the profile's budget-exhausted key is answered 429 with code insufficient_quota",
-    source="OpenAI error codes guide: 429 'You exceeded your current quota' (insufficient_quota)",
-    capability="chat",
-)
-async def check_profile_budget_exhausted(ctx: CheckContext) -> None:
-    key = ctx.target.profile.exhausted_key
-    if key is None:
-        raise CheckSkipped(f"profile {ctx.target.profile.name!r} provides no exhausted key")
-    body = {"model": ctx.model("chat"), "messages": _SHORT, "max_tokens": 8}
-    exchange = await _chat(ctx, "profile.exhausted", body, api_key=key)
-    if exchange.status != 429:
-        raise CheckFailed(
-            f"the exhausted key must get 429, got {exchange.status}: {excerpt(exchange)}",
-            exchange,
-        )
-    try:
-        error = exchange.json().get("error")
-    except (ValueError, AttributeError):
-        error = None
-    if not isinstance(error, dict) or "insufficient_quota" not in (
-        error.get("code"),
-        error.get("type"),
-    ):
-        raise CheckFailed(
-            f"the 429 must carry error code insufficient_quota: {excerpt(exchange)}", exchange
-        )
-
-
-@check(
-    "profile.rate_limit.headers",
-    area="profile",
-    level="standard",
-    endpoint=_CHAT,
-    asserts="responses carry x-ratelimit-limit-requests, -remaining-requests (integers) and "
-    "-reset-requests (a duration such as 1s or 6m0s)",
-    source="OpenAI rate limits guide: rate limits in headers",
-    capability="chat",
-)
-async def check_profile_rate_limit_headers(ctx: CheckContext) -> None:
-    if not ctx.target.profile.rate_limit_headers:
-        raise CheckSkipped(f"profile {ctx.target.profile.name!r} promises no rate-limit headers")
-    exchange = await _short_chat(ctx)
-    require_ok(exchange, "chat completion")
-    missing = [h for h in _RATE_HEADERS if h not in exchange.headers]
-    if missing:
-        raise CheckFailed(f"rate-limit headers missing: {missing}", exchange)
-    for name in _RATE_HEADERS[:2]:
-        if not exchange.headers[name].strip().isdigit():
-            raise CheckFailed(f"{name}: {exchange.headers[name]!r} is not an integer", exchange)
-    reset = exchange.headers[_RATE_HEADERS[2]].strip()
-    if not _DURATION.match(reset):
-        raise CheckFailed(f"{_RATE_HEADERS[2]}: {reset!r} is not a duration", exchange)

@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from conformance.errors import UsageError
+from conformance.keyapi import ROLES
 from conformance.settings import DEFAULTS, OPTIONS, Settings, parse_models, plan, settings_from
 from conformance.vocabulary import CAPABILITIES, LEVELS
 
@@ -76,8 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--profile",
         default=DEFAULTS["profile"],
         metavar="NAME|FILE",
-        help="what the target promises: built-in 'openai' (default), 'monday' or 'catalog', "
-        "or a YAML file",
+        help="what the target promises: built-in 'openai' (default), 'monday', 'catalog' or "
+        "'reference' (parity's reference gateway), or a YAML file",
     )
     parser.add_argument(
         "--report-dir",
@@ -118,6 +119,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULTS["concurrency"],
         metavar="N",
         help="checks run at once (default 4)",
+    )
+    promises = parser.add_argument_group(
+        "gateway promises",
+        "keys for the profile's promise checks (budgets, rate limits, the consume scope); "
+        "every key given or minted is redacted from every output",
+    )
+    promises.add_argument(
+        "--admin-key",
+        metavar="KEY",
+        help="the gateway's admin key: parity mints the keys it needs through the profile's "
+        "key_api and revokes them afterwards (default: $PARITY_ADMIN_KEY)",
+    )
+    promises.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="ROLE=KEY",
+        help=f"a key for a role ({', '.join(ROLES)}) when the gateway has no key API; repeatable",
     )
     parser.add_argument(
         "--check-timeout",

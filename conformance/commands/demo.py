@@ -1,9 +1,11 @@
 """``parity demo``: the main job, end to end, against the embedded reference server.
 
 Starts ``python -m reference_server serve`` on a free loopback port (its own process: the suite
-never imports the server), runs ``parity check`` and a short ``parity load`` chat-stream run
-against it, writes both reports under one folder, points ``reports/latest`` at it, and prints
-where everything is.
+never imports the server) with a fresh controls store and a random admin key, runs ``parity
+check`` under the ``reference`` profile with that admin key (so every gateway promise is
+judged: parity mints the keys it needs through the admin API and revokes them) and a short
+``parity load`` chat-stream run against it, writes both reports under one folder, points
+``reports/latest`` at it, and prints where everything is.
 
 Must not: target anything but loopback, or leave the server running.
 """
@@ -13,8 +15,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,8 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--profile",
-        default="monday",
-        help="what the embedded server promises (default: monday, whose Models API it mirrors)",
+        default="reference",
+        help="what the embedded server promises (default: reference, which describes its "
+        "admin API, so every promise is judged; monday: the Models API it mirrors)",
     )
     parser.add_argument("--duration", default="10s", help="length of the load run (default: 10s)")
     parser.add_argument(
@@ -76,13 +81,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @contextlib.contextmanager
-def _reference_server(config: Path, log_path: Path) -> Iterator[str]:
+def _reference_server(config: Path, log_path: Path, env: dict[str, str]) -> Iterator[str]:
     """``parity serve --config CONFIG`` on a free loopback port, until it is stopped; its base URL."""
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
     argv = reference_server_argv("--config", str(config), "--port", str(port))
     # The public catalog answers without a key once the server is up.
-    with launched(argv, f"{origin}/api/models", log=log_path, timeout_s=_READY_TIMEOUT_S):
+    with launched(argv, f"{origin}/api/models", log=log_path, timeout_s=_READY_TIMEOUT_S, env=env):
         yield f"{origin}/v1"
 
 
@@ -90,7 +95,10 @@ def run(args: argparse.Namespace) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir: Path = (args.report_dir or Path("reports") / f"{stamp}-demo").resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PARITY_API_KEY": _DEMO_KEY}
+    # A fresh store and an admin key of this run only: the server reads both from its
+    # environment, the suite reads the admin key from its own (never from a file or argv).
+    admin_key = "sk-parity-admin-" + secrets.token_urlsafe(16)
+    env = {**os.environ, "PARITY_API_KEY": _DEMO_KEY, "PARITY_ADMIN_KEY": admin_key}
     parity = [sys.executable, "-m", "conformance"]
     for flag, value in (("--ttft-ms", args.ttft_ms), ("--itl-ms", args.itl_ms)):
         if not 0 <= value <= 10_000:
@@ -100,7 +108,14 @@ def run(args: argparse.Namespace) -> int:
     config.write_text(_GATEWAY_CONFIG.format(ttft=args.ttft_ms, itl=args.itl_ms), "utf-8")
     print(f"parity demo: reports in {run_dir}")
     try:
-        with _reference_server(config, run_dir / "server.log") as base_url:
+        with (
+            tempfile.TemporaryDirectory(prefix="parity-demo-") as store,
+            _reference_server(
+                config,
+                run_dir / "server.log",
+                {**env, "PARITY_CONTROLS_DB": str(Path(store) / "controls.db")},
+            ) as base_url,
+        ):
             print(
                 f"parity demo: reference server at {base_url} "
                 f"(paced: TTFT {args.ttft_ms:g} ms, ITL {args.itl_ms:g} ms; {config.name})"

@@ -2,7 +2,9 @@
 
 The request flow (``gateway/flow.py``) calls a :class:`Controls` object at four points:
 
-1. ``authenticate`` the bearer key for a scope (401 / 403);
+1. ``authenticate`` the bearer key for a scope (401 / 403); a session that will make several
+   requests (Realtime) also asks ``require_quota`` before it starts (429 when a budget of the
+   caller has nothing left);
 2. ``admit`` the request: rate limits, then a budget *reservation* of its maximum cost (429);
 3. ``settle`` with what was really served (only the deployment that answered is billed, for
    what was delivered), or ``release`` when nothing was served;
@@ -75,6 +77,10 @@ class Admission(NamedTuple):
     input_tokens: int
     max_output_tokens: int | None
     streaming: bool
+    # A unit-priced request's most units (characters, seconds, images: metering.ENDPOINT_UNITS)
+    # and the variant that prices them (an image size).
+    units: float = 0.0
+    variant: str = ""
 
 
 class Ticket(NamedTuple):
@@ -111,6 +117,11 @@ class Settlement(NamedTuple):
 class Controls(Protocol):
     async def authenticate(self, authorization: str | None, scope: str) -> Principal:
         """Raise ``GatewayError`` 401 (missing/invalid key) or 403 (scope not granted)."""
+        ...
+
+    async def require_quota(self, principal: Principal) -> None:
+        """Raise ``GatewayError`` 429 insufficient_quota when a budget of the caller (its key's
+        or its owner's) has nothing left; admits and holds nothing."""
         ...
 
     async def admit(self, principal: Principal, admission: Admission) -> Ticket:
@@ -183,6 +194,9 @@ class StaticControls:
                 code="insufficient_permissions",
             )
         return Principal(key.key_id, key.owner, key.scopes)
+
+    async def require_quota(self, principal: Principal) -> None:
+        return None
 
     async def admit(self, principal: Principal, admission: Admission) -> Ticket:
         return Ticket(principal=principal, admission=admission)

@@ -11,7 +11,13 @@ hypothesis property test), provided the real cost never exceeds the reservation.
 
 The maximum cost is ``input estimate x input price + max output tokens x output price`` at the
 most expensive candidate deployment, with surcharge, rounded up; when the request names no
-``max_tokens`` a configured cap (``default_max_output_tokens``) stands in for it.
+``max_tokens`` a configured cap (``default_max_output_tokens``) stands in for it. A unit-priced
+request (speech, transcriptions, images, videos) holds its units (characters, seconds, images)
+at the most expensive candidate's unit price.
+
+An exhausted budget (nothing left of it: ``spent >= limit``) refuses every request, even one
+that would cost nothing, as OpenAI's ``insufficient_quota`` refuses every call of an account
+past its quota.
 
 Must not: do I/O. Stores apply these rules atomically (SQLite transaction, Redis Lua script).
 """
@@ -24,16 +30,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reference_server.controls.metering import Price, Tariff
-from reference_server.errors import BudgetExceededError
+from reference_server.errors import BudgetExceededError, GatewayError
 
 __all__ = [
     "PERIODS",
     "Account",
     "Budget",
     "BudgetExceededError",
+    "OwnerBudget",
     "Period",
     "Scope",
     "bucket_id",
+    "quota_error",
     "release",
     "reservation",
     "reserve",
@@ -65,6 +73,22 @@ class Budget:
         return bucket_id(self.scope, self.subject, self.period, now)
 
 
+@dataclass(frozen=True, slots=True)
+class OwnerBudget:
+    """The budget of an owner (a user or an agent), across all its keys: set in the config's
+    ``controls.owners`` (``source="config"``) or through the admin API (``"admin"``)."""
+
+    owner: str
+    limit_micro: int
+    period: Period = "total"
+    source: Literal["config", "admin"] = "admin"
+
+    def __post_init__(self) -> None:
+        if not self.owner:
+            raise ValueError("an owner budget needs an owner name")
+        Budget("owner", self.owner, self.limit_micro, self.period)  # validates limit and period
+
+
 def bucket_id(scope: Scope, subject: str, period: Period, now: float) -> str:
     if period == "total":
         return f"{scope}:{subject}:total"
@@ -89,7 +113,7 @@ def reserve(account: Account, limit_micro: int, amount: int, bucket: str = "") -
     """Hold ``amount`` if it fits under the limit, else raise BudgetExceededError."""
     if amount < 0:
         raise ValueError(f"reservation must be >= 0, got {amount!r}")
-    if account.spent + account.reserved + amount > limit_micro:
+    if account.spent >= limit_micro or account.spent + account.reserved + amount > limit_micro:
         raise BudgetExceededError(bucket, account.spent, account.reserved, limit_micro, amount)
     return Account(account.spent, account.reserved + amount)
 
@@ -118,13 +142,37 @@ def reservation(
     max_output_tokens: int | None,
     default_max_output_tokens: int,
     surcharge: bool,
+    endpoint: str = "chat",
+    units: float = 0.0,
+    variant: str = "",
 ) -> int:
-    """Maximum cost in micro-credits over the candidate prices (rounded up)."""
+    """Maximum cost in micro-credits over the candidate prices (rounded up); ``units`` and
+    ``variant``: a unit-priced request's most (characters, seconds, images) and image size."""
     output = default_max_output_tokens if max_output_tokens is None else max_output_tokens
     costs = [
-        tariff.ceiling(price, max(input_tokens, 0), max(output, 0), surcharge=surcharge)
+        tariff.ceiling(
+            price,
+            max(input_tokens, 0),
+            max(output, 0),
+            surcharge=surcharge,
+            endpoint=endpoint,
+            units=max(units, 0.0),
+            variant=variant,
+        )
         for price in prices
     ]
     if not costs:
         raise ValueError("reservation needs at least one candidate price")
     return max(costs)
+
+
+def quota_error(detail: str, headers: dict[str, str]) -> GatewayError:
+    # OpenAI's words and code for an exhausted quota (error codes guide: 429 "You exceeded your
+    # current quota, please check your plan and billing details"), with which budget and why.
+    return GatewayError(
+        429,
+        "You exceeded your current quota, please check your plan and billing details. " + detail,
+        type="insufficient_quota",
+        code="insufficient_quota",
+        headers=headers,
+    )

@@ -31,16 +31,16 @@ Must not: read files other than via the store it builds; touch the network at im
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, Literal, cast
 
 from reference_server.controls.base import Controls, StaticControls, hash_key
-from reference_server.controls.budgets import PERIODS, Period
+from reference_server.controls.budgets import PERIODS, OwnerBudget, Period
 from reference_server.controls.keys import KeyRecord
-from reference_server.controls.metered import ControlsSettings, MeteredControls, OwnerBudget
+from reference_server.controls.metered import ControlsSettings, MeteredControls
 from reference_server.controls.metering import Price, micro_credits
 from reference_server.controls.stores import ControlsStore
 from reference_server.errors import ControlsConfigError
@@ -50,6 +50,7 @@ __all__ = [
     "StoreSettings",
     "build_controls",
     "parse_controls",
+    "price_from",
 ]
 
 _TOP = frozenset(
@@ -220,7 +221,9 @@ def parse_controls(raw: Mapping[str, Any] | None, environ: Mapping[str, str]) ->
     for owner, spec in owners_raw.items():
         limits = _limits(spec, f"owners.{owner}")
         if limits.budget_micro is not None:
-            owners[str(owner)] = OwnerBudget(limits.budget_micro, limits.budget_period)
+            owners[str(owner)] = OwnerBudget(
+                str(owner), limits.budget_micro, limits.budget_period, "config"
+            )
     key_limits_raw = top.get("key_limits") or {}
     if not isinstance(key_limits_raw, Mapping):
         raise _fail("key_limits", key_limits_raw, "a mapping of key id -> limits")
@@ -262,6 +265,25 @@ def parse_controls(raw: Mapping[str, Any] | None, environ: Mapping[str, str]) ->
     )
 
 
+def _decimal(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def price_from(given: Sequence[Any]) -> Price:
+    """``(input_per_mtok, output_per_mtok[, per_second, per_character, per_image])`` -> Price."""
+    per_second, per_character, per_image = (*given[2:5], None, None, None)[:3]
+    sizes = tuple((str(size), Decimal(str(value))) for size, value in dict(per_image or {}).items())
+    # A price not given is no price in that unit: 0 per token (a token-priced endpoint's model
+    # without one is refused at start), None per unit (refused at use: UnpricedError).
+    return Price(
+        Decimal(str(given[0] or 0)),
+        Decimal(str(given[1] or 0)),
+        per_second=_decimal(per_second),
+        per_character=_decimal(per_character),
+        per_image=sizes,
+    )
+
+
 def open_store(settings: StoreSettings) -> ControlsStore:
     if settings.backend == "redis":
         from reference_server.controls.stores.redis import RedisStore
@@ -280,15 +302,17 @@ def build_controls(
     raw: Mapping[str, Any] | None,
     *,
     keys: Iterable[tuple[str, str, str, Iterable[str]]],
-    price: Callable[[str], tuple[float, float]],
+    price: Callable[[str], Sequence[Any]],
     is_alias: Callable[[str], bool],
     environ: Mapping[str, str] | None = None,
 ) -> Controls:
     """The controls for a config: MeteredControls, or StaticControls when ``enabled: false``.
 
     ``keys``: (id, owner, sha256 of secret, scopes) from the top-level ``keys`` list;
-    ``price(name)``: (input, output) USD per million tokens of a deployment or model name,
-    raising KeyError when unknown; ``is_alias(model)``: the name is an alias (never surcharged).
+    ``price(name)``: the list prices of a deployment or model name, raising KeyError when
+    unknown: ``(input_per_mtok, output_per_mtok[, per_second, per_character, per_image])``,
+    USD (per million tokens; per second, character, or image by size: a mapping, or None);
+    ``is_alias(model)``: the name is an alias (never surcharged).
     """
     parsed = parse_controls(raw, os.environ if environ is None else environ)
     key_list = [(k, o, d, frozenset(s)) for k, o, d, s in keys]
@@ -320,8 +344,7 @@ def build_controls(
 
     @cache
     def prices(name: str) -> Price:
-        given_in, given_out = price(name)
-        return Price(Decimal(str(given_in)), Decimal(str(given_out)))
+        return price_from(price(name))
 
     return MeteredControls(
         open_store(parsed.store),

@@ -1,9 +1,12 @@
 """API keys: records (hashed secrets only), scopes, and minting of new secrets.
 
 A key belongs to an owner (a user or an agent) and carries scopes: ``ai:consume`` for the model
-endpoints (monday's Models API scope), ``admin`` for the admin API. Its optional budget and rate
-limits ride on the record. Secrets exist in plain text only in the one response that creates them;
-stores and logs see the SHA-256 digest (``controls.base.hash_key``).
+endpoints (monday's Models API scope), ``admin`` for the admin API; a key may hold no scope at
+all (it authenticates, and every endpoint answers it 403). Its optional budget and rate limits
+ride on the record, and so does its owner's budget as the store read it with the key (one
+lookup admits a request). Secrets exist in plain text only in the one response that creates
+them (or rotates them: :func:`new_secret`); stores and logs see the SHA-256 digest
+(``controls.base.hash_key``).
 
 Must not: do I/O, or keep or log a secret.
 """
@@ -25,6 +28,7 @@ __all__ = [
     "KeyRecord",
     "Minted",
     "mint_key",
+    "new_secret",
 ]
 
 CONSUME_SCOPE = "ai:consume"
@@ -48,17 +52,21 @@ class KeyRecord:
     tpm: int | None = None
     created_at: float = 0.0
     source: Literal["config", "admin"] = "admin"
+    # The owner's budget, as read with the key (never written with it: it is the owner's).
+    owner_budget_micro: int | None = None
+    owner_budget_period: Period = "total"
 
     def __post_init__(self) -> None:
         if _DIGEST.fullmatch(self.key_sha256) is None:
             raise ValueError(f"key {self.id!r}: secret_sha256 must be 64 lowercase hex digits")
         # Config keys may carry any scope strings (the gateway checks only the ones it knows);
         # the admin API restricts new keys to SCOPES.
-        if self.budget_period not in PERIODS:
+        if self.budget_period not in PERIODS or self.owner_budget_period not in PERIODS:
             raise ValueError(
-                f"key {self.id!r}: budget_period {self.budget_period!r} is not one of {PERIODS}"
+                f"key {self.id!r}: budget_period {self.budget_period!r} / owner budget period "
+                f"{self.owner_budget_period!r} is not one of {PERIODS}"
             )
-        for name in ("budget_micro", "rpm", "tpm"):
+        for name in ("budget_micro", "rpm", "tpm", "owner_budget_micro"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"key {self.id!r}: {name} must be >= 0 or null, got {value!r}")
@@ -83,7 +91,7 @@ def mint_key(
     tpm: int | None,
     now: float,
 ) -> Minted:
-    secret = "sk-parity-" + secrets.token_urlsafe(24)
+    secret = new_secret()
     record = KeyRecord(
         id="key_" + secrets.token_hex(8),
         owner=owner,
@@ -98,3 +106,8 @@ def mint_key(
         source="admin",
     )
     return Minted(record, secret)
+
+
+def new_secret() -> str:
+    """A fresh secret: 24 random bytes, URL-safe, with the ``sk-parity-`` prefix."""
+    return "sk-parity-" + secrets.token_urlsafe(24)

@@ -7,7 +7,10 @@ Per request (each step one atomic store operation, run off the event loop):
    request: the SQLite store's key cache is checked against the store's key generation on every
    lookup); the admin key is compared in constant time.
 2. ``admit``: GCRA requests/tokens limits and budget reservations (key, owner) in one atomic
-   step: all pass or nothing changes. Refusals: 429 ``rate_limit_exceeded`` (type ``requests`` or
+   step: all pass or nothing changes. Every endpoint is admitted so, its maximum cost priced in
+   its own unit (``metering.ENDPOINT_UNITS``); an exhausted budget refuses every request.
+   ``require_quota`` (a Realtime session's start) refuses a caller with a budget that has
+   nothing left, and holds nothing. Refusals: 429 ``rate_limit_exceeded`` (type ``requests`` or
    ``tokens``, as OpenAI sends) with ``Retry-After``; 429 ``insufficient_quota`` without
    ``Retry-After`` and with ``x-should-retry: false`` (so SDKs do not retry a budget).
 3. ``settle``: cost of what the answering deployment served, at its own price; the ledger row and
@@ -44,6 +47,7 @@ from reference_server.controls.base import (
     bearer_token,
     hash_key,
 )
+from reference_server.controls.budgets import OwnerBudget
 from reference_server.controls.keys import ADMIN_SCOPE, KeyRecord
 from reference_server.controls.ledger import LedgerRow
 from reference_server.controls.metering import (
@@ -51,8 +55,10 @@ from reference_server.controls.metering import (
     Price,
     PriceLookup,
     Tariff,
+    UnpricedError,
     credits_text,
     surcharge_applies,
+    unpriced_error,
 )
 from reference_server.controls.ratelimits import Limit, Verdict, limit_headers, retry_after_headers
 from reference_server.controls.stores import (
@@ -74,12 +80,6 @@ _log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class OwnerBudget:
-    limit_micro: int
-    period: budgets.Period = "total"
-
-
-@dataclass(frozen=True, slots=True)
 class ControlsSettings:
     credits_header: str = "x-monday-credits-used"
     direct_id_surcharge: Decimal = Decimal(0)
@@ -89,6 +89,7 @@ class ControlsSettings:
     default_rpm: int | None = None
     default_tpm: int | None = None
     admin_key_sha256: str | None = None
+    # The config's owner budgets, seeded into the store (the admin API sets others there).
     owner_budgets: dict[str, OwnerBudget] = field(default_factory=dict)
 
 
@@ -114,9 +115,11 @@ class MeteredControls:
         self._records: dict[str, KeyRecord] = {}
 
     async def start(self) -> None:
-        """Seed the config's keys into the store (idempotent; also done on first use)."""
+        """Seed the config's keys and owner budgets into the store (idempotent; also done on
+        first use)."""
         if not self._seeded:
             await self._guard(self.store.seed_keys(self._seed))
+            await self._guard(self.store.seed_owner_budgets(self.settings.owner_budgets.values()))
             self._seeded = True
 
     async def aclose(self) -> None:
@@ -161,23 +164,45 @@ class MeteredControls:
 
     # -- 2. admit -----------------------------------------------------------------------------
 
-    async def admit(self, principal: Principal, admission: Admission) -> Ticket:
+    async def require_quota(self, principal: Principal) -> None:
+        record = await self._record(principal)
+        now = self._clock()
+        for charge in self._budget_charges(principal, record, now):
+            account = await self._guard(self.store.budget_account(charge.bucket))
+            if account.spent >= charge.limit_micro:
+                raise budgets.quota_error(
+                    f"(budget {charge.bucket!r} has nothing left: {credits_text(account.spent)} "
+                    f"of {credits_text(charge.limit_micro)} credits spent)",
+                    {"x-should-retry": "false"},
+                )
+
+    async def _record(self, principal: Principal) -> KeyRecord | None:
         record = self._records.get(principal.key_id)
         if record is None:
             record = await self._guard(self.store.key_by_id(principal.key_id))
+        return record
+
+    async def admit(self, principal: Principal, admission: Admission) -> Ticket:
+        record = await self._record(principal)
         now = self._clock()
         charges = self._budget_charges(principal, record, now)
         amount = 0
         if charges:
             candidates = admission.candidates or (admission.model_asked,)
-            amount = budgets.reservation(
-                self._tariff,
-                [self._price(name) for name in candidates],
-                input_tokens=admission.input_tokens,
-                max_output_tokens=admission.max_output_tokens,
-                default_max_output_tokens=self.settings.default_max_output_tokens,
-                surcharge=self._surcharge(admission),
-            )
+            try:
+                amount = budgets.reservation(
+                    self._tariff,
+                    [self._price(name) for name in candidates],
+                    input_tokens=admission.input_tokens,
+                    max_output_tokens=admission.max_output_tokens,
+                    default_max_output_tokens=self.settings.default_max_output_tokens,
+                    surcharge=self._surcharge(admission),
+                    endpoint=admission.endpoint,
+                    units=admission.units,
+                    variant=admission.variant,
+                )
+            except UnpricedError as exc:
+                raise unpriced_error(admission.model_asked, admission.endpoint, exc) from None
         rates = self._rate_charges(principal, record, admission)
         outcome = await self._guard(
             self.store.admit(
@@ -199,14 +224,10 @@ class MeteredControls:
             raise self._rate_error(outcome.verdicts, outcome.retry_after_s, headers)
         if outcome.status == "over_budget":
             headers["x-should-retry"] = "false"
-            raise GatewayError(
-                429,
-                "You exceeded your current quota, please check your plan and billing details. "
+            raise budgets.quota_error(
                 f"(budget {outcome.refused_bucket!r} cannot hold this request's maximum cost of "
                 f"{credits_text(amount)} credits)",
-                type="insufficient_quota",
-                code="insufficient_quota",
-                headers=headers,
+                headers,
             )
         return Ticket(principal, admission, reserved_credits=amount / MICRO, headers=headers)
 
@@ -217,9 +238,10 @@ class MeteredControls:
         if record is not None and record.budget_micro is not None:
             budget = budgets.Budget("key", record.id, record.budget_micro, record.budget_period)
             charges.append(BudgetCharge(budget.bucket(now), budget.limit_micro))
-        owner = self.settings.owner_budgets.get(principal.owner)
-        if owner is not None:
-            budget = budgets.Budget("owner", principal.owner, owner.limit_micro, owner.period)
+        if record is not None and record.owner_budget_micro is not None:
+            budget = budgets.Budget(
+                "owner", principal.owner, record.owner_budget_micro, record.owner_budget_period
+            )
             charges.append(BudgetCharge(budget.bucket(now), budget.limit_micro))
         return tuple(charges)
 
@@ -278,12 +300,18 @@ class MeteredControls:
     async def settle(self, ticket: Ticket, served: Served) -> Settlement:
         admission = ticket.admission
         price = self._price(served.deployment, served.model, admission.model_asked)
-        micro = self._tariff.cost(
-            price,
-            max(served.prompt_tokens, 0),
-            max(served.completion_tokens, 0),
-            surcharge=self._surcharge(admission),
-        )
+        try:
+            micro = self._tariff.cost(
+                price,
+                max(served.prompt_tokens, 0),
+                max(served.completion_tokens, 0),
+                surcharge=self._surcharge(admission),
+                endpoint=admission.endpoint,
+                units=max(served.units, 0.0),
+                variant=admission.variant,
+            )
+        except UnpricedError as exc:
+            raise unpriced_error(admission.model_asked, admission.endpoint, exc) from None
         now = self._clock()
         row = LedgerRow(
             request_id=admission.request_id,

@@ -26,7 +26,12 @@ from reference_server.gateway.aliases import ABSENT
 from reference_server.gateway.flow import Answer, Job
 from reference_server.providers.base import Upload
 from reference_server.providers.media import mp4_bytes
-from reference_server.providers.media_synthesis import decode_video_id, image_file, video_body
+from reference_server.providers.media_synthesis import (
+    decode_video_id,
+    image_file,
+    upload_seconds,
+    video_body,
+)
 from reference_server.tokens import count_tokens, embedding_tokens
 from reference_server.validation.media import (
     validate_audio_file,
@@ -65,6 +70,8 @@ def _job(
     input_tokens: int,
     max_output_tokens: int | None = None,
     upload: Upload | None = None,
+    units: float = 0.0,
+    variant: str = "",
 ) -> Job:
     return Job(
         endpoint,
@@ -74,6 +81,8 @@ def _job(
         input_tokens,
         max_output_tokens,
         upload=upload,
+        units=units,
+        variant=variant,
     )
 
 
@@ -114,6 +123,8 @@ async def _images_job(request: Request) -> Job:
         {**body, "_origin": origin},
         input_tokens=count_tokens(body["prompt"]),
         max_output_tokens=n * 408,
+        units=float(n),  # billed per image, by size (OpenAI's image pricing)
+        variant=str(body.get("size") or "auto"),
     )
 
 
@@ -135,7 +146,9 @@ async def image_file_get(request: Request) -> Response:
 async def _speech_job(request: Request) -> Job:
     body = await read_json(request)
     validate_speech(body)
-    return _job(request, "speech", body, input_tokens=len(body["input"]))
+    # Billed per character of input (OpenAI's TTS pricing).
+    characters = len(body["input"])
+    return _job(request, "speech", body, input_tokens=characters, units=float(characters))
 
 
 async def speech(request: Request) -> Response:
@@ -214,8 +227,16 @@ async def _transcription_job(request: Request) -> Job:
     data = await file.read()
     validate_audio_file(data)
     upload = Upload(file.filename or "audio", data, file.content_type or "application/octet-stream")
-    seconds_estimate = max(1, math.ceil(len(data) / 16_000))
-    return _job(request, "transcriptions", fields, input_tokens=seconds_estimate, upload=upload)
+    # Billed per second of audio (OpenAI prices Whisper per minute): the upload's length.
+    seconds = upload_seconds(data)
+    return _job(
+        request,
+        "transcriptions",
+        fields,
+        input_tokens=max(1, math.ceil(seconds)),
+        upload=upload,
+        units=seconds,
+    )
 
 
 async def transcriptions(request: Request) -> Response:
@@ -239,7 +260,9 @@ async def _video_job(request: Request) -> Job:
         body = await read_json(request)
     body.setdefault("model", "sora-2")
     validate_videos(body)
-    return _job(request, "videos", body, input_tokens=count_tokens(body["prompt"]))
+    # Billed per second of video (OpenAI's Sora pricing); `seconds` defaults to 4.
+    seconds = float(body.get("seconds") or 4)
+    return _job(request, "videos", body, input_tokens=count_tokens(body["prompt"]), units=seconds)
 
 
 async def videos_create(request: Request) -> Response:

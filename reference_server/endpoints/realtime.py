@@ -3,7 +3,9 @@
 Auth (OpenAI Realtime guide): ``Authorization: Bearer`` or, for browsers, the subprotocol
 ``openai-insecure-api-key.<key>`` next to ``realtime`` (which is echoed back). Like OpenAI, the
 upgrade is accepted and a failed authentication is reported as an ``error`` event before the
-socket closes (1008). Then: ``session.created`` first; ``session.update`` -> ``session.updated``;
+socket closes (1008); so is a caller whose budget has nothing left (``insufficient_quota``,
+checked at the session's start), and a session whose budget runs out stops the same way at the
+``response.create`` that finds it spent (an ``error`` event, then close 1008). Then: ``session.created`` first; ``session.update`` -> ``session.updated``;
 ``conversation.item.create`` -> ``conversation.item.created``; ``response.create`` ->
 ``response.created``, ``response.output_item.added``, ``response.content_part.added``,
 ``response.output_text.delta``..., ``response.output_text.done``, ``response.content_part.done``,
@@ -28,7 +30,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from reference_server.endpoints.http import gateway_of, request_id
 from reference_server.errors import GatewayError, invalid_request, render_error
-from reference_server.gateway.aliases import resolve
 from reference_server.gateway.flow import Job
 from reference_server.gateway.relay import Relay
 from reference_server.tokens import chat_prompt_tokens
@@ -36,6 +37,11 @@ from reference_server.tokens import chat_prompt_tokens
 __all__ = ["realtime"]
 
 _KEY_PROTOCOL = "openai-insecure-api-key."
+_POLICY_VIOLATION = 1008  # WebSocket close code (RFC 6455 section 7.4.1), as for a refused key
+
+
+class _SessionSpent(Exception):
+    """A response was refused for insufficient quota: the session can serve nothing more."""
 
 
 def _eid() -> str:
@@ -220,6 +226,8 @@ class _Session:
             served = await gateway_of(self.socket).serve(self.authorization, read)
         except Exception as exc:  # noqa: BLE001 - refused or failed before the first byte
             await self.send(_error(exc, event_id=event.get("event_id"), request_id=rid))
+            if isinstance(exc, GatewayError) and exc.code == "insufficient_quota":
+                raise _SessionSpent from None  # the budget is spent: the session stops
             return
         assert isinstance(served, Relay)  # a Realtime job always streams
         try:
@@ -366,13 +374,13 @@ async def realtime(socket: WebSocket) -> None:
     await socket.accept(subprotocol="realtime" if "realtime" in offered else None)
     model = socket.query_params.get("model")
     try:
-        # Refused at once, before session.created (each response.create is served, so
-        # authenticated and admitted, again by the flow).
-        await gateway.authenticate(authorization)
-        resolve(gateway.settings, model, "realtime")
+        # Refused at once, before session.created: a bad key, an unknown model, a budget with
+        # nothing left (each response.create is served, so authenticated and admitted, again
+        # by the flow).
+        await gateway.open_session(authorization, model, "realtime")
     except GatewayError as exc:
         await socket.send_text(json.dumps(_error(exc, request_id=request_id(socket))))
-        await socket.close(code=1008)
+        await socket.close(code=_POLICY_VIOLATION)
         return
     assert model is not None
     session = _Session(socket, authorization, model, request_id(socket))
@@ -388,3 +396,5 @@ async def realtime(socket: WebSocket) -> None:
             await session.handle(raw)
     except WebSocketDisconnect:
         return
+    except _SessionSpent:
+        await socket.close(code=_POLICY_VIOLATION)

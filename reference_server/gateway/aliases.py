@@ -16,7 +16,7 @@ from typing import Any
 from reference_server.config import ModelEntry, Settings
 from reference_server.errors import GatewayError, invalid_request, model_not_found
 
-__all__ = ["ABSENT", "CATEGORY_ENDPOINTS", "resolve"]
+__all__ = ["ABSENT", "CATEGORY_ENDPOINTS", "endpoints_of", "resolve"]
 
 _CHAT = ("text", "code", "reasoning", "multimodal", "vision")
 # Which categories an endpoint serves (spec/catalog.yaml documents the same table).
@@ -36,6 +36,15 @@ _TRANSCRIPTION_TAG = "audio_transcription"
 
 _ABSENT: Any = object()
 ABSENT = _ABSENT  # the request did not send the key (distinct from an explicit null)
+
+
+def endpoints_of(entry: ModelEntry) -> tuple[str, ...]:
+    """The endpoints ``entry`` serves: by its category, and an audio model by its tags."""
+    return tuple(
+        endpoint
+        for endpoint, categories in CATEGORY_ENDPOINTS.items()
+        if entry.category in categories and _audio_direction_serves(entry, endpoint)
+    )
 
 
 def resolve(settings: Settings, model: Any, endpoint: str) -> ModelEntry:

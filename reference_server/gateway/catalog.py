@@ -14,6 +14,7 @@ Must not: call providers or controls (``aliases`` resolves a request's model).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from reference_server.config import ModelEntry, Settings
@@ -38,7 +39,6 @@ _OWNER_BY_PREFIX = (
     ("sora", "openai"),
 )
 _CREATED = 1_767_225_600  # 2026-01-01T00:00:00Z: a stable creation time for catalog entries
-_UNIT_PRICES = ("per_character", "per_second", "per_image")
 _NOT_IN_SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -76,6 +76,14 @@ def slug_of(name: str) -> str:
     return _NOT_IN_SLUG.sub("-", name.lower()).strip("-") or "model"
 
 
+def _listed_image_price(sizes: Mapping[str, float] | None) -> float | None:
+    """The catalog lists one price per image: what a request naming no size pays (``auto``'s,
+    else the highest listed, as metering charges an unlisted size)."""
+    if not sizes:
+        return None
+    return sizes.get("auto", max(sizes.values()))
+
+
 def public_catalog(settings: Settings, breakers: CircuitBreakers) -> list[dict[str, Any]]:
     catalog = []
     for entry in settings.models:
@@ -88,8 +96,12 @@ def public_catalog(settings: Settings, breakers: CircuitBreakers) -> list[dict[s
             "output_per_mtok": entry.output_per_mtok,
             "health_status": health(entry, breakers),
         }
-        for unit in _UNIT_PRICES:
-            price = getattr(entry, unit)
+        prices = entry.prices
+        for unit, price in (
+            ("per_character", prices.per_character),
+            ("per_second", prices.per_second),
+            ("per_image", _listed_image_price(prices.per_image)),
+        ):
             if price is not None:
                 item[unit] = price
         catalog.append(item)

@@ -62,6 +62,10 @@ class Job(NamedTuple):
     max_output_tokens: int | None = None
     stream: bool = False
     upload: Upload | None = None
+    # A unit-priced request's most units (characters, seconds, images) and the image size
+    # (``controls.metering.ENDPOINT_UNITS``); what was served is billed, these are reserved.
+    units: float = 0.0
+    variant: str = ""
 
 
 class Answer(NamedTuple):
@@ -92,6 +96,17 @@ class Gateway:
         # A plain function handing back the controls' awaitable: one coroutine less per request.
         return self.controls.authenticate(authorization, SCOPE)
 
+    async def open_session(
+        self, authorization: str | None, model: Any, endpoint: EndpointName
+    ) -> ModelEntry:
+        """A session of several requests (Realtime) starts as one request would: the key
+        (401 / 403), the model (404 / 400), then the caller's budgets (429
+        ``insufficient_quota`` when one has nothing left; nothing is held)."""
+        principal = await self.controls.authenticate(authorization, SCOPE)
+        entry = resolve(self.settings, model, endpoint)
+        await self.controls.require_quota(principal)
+        return entry
+
     async def serve(
         self, authorization: str | None, read: Callable[[], Awaitable[Job]]
     ) -> Answer | Relay:
@@ -107,6 +122,8 @@ class Gateway:
             input_tokens=job.input_tokens,
             max_output_tokens=job.max_output_tokens,
             streaming=job.stream,
+            units=job.units,
+            variant=job.variant,
         )
         ticket = await self.controls.admit(principal, admission)
         # A Realtime response is generated as a chat completion stream, and billed as realtime.
@@ -147,7 +164,9 @@ class Gateway:
             started_at=started,
             first_byte_at=finished,
             finished_at=finished,
-            units=reply.units,
+            # The provider's count of what it served; else the request's (a passthrough
+            # upstream reports no characters, seconds or images).
+            units=reply.units if reply.units > 0 else job.units,
         )
         settlement = await self.controls.settle(ticket, served)
         headers = {**ticket.headers, **settlement.headers, "x-parity-deployment": deployment.name}

@@ -45,6 +45,7 @@ __all__ = [
     "images_body",
     "speech_reply",
     "transcription_reply",
+    "upload_seconds",
     "video_body",
     "video_id",
 ]
@@ -177,7 +178,8 @@ def speech_reply(body: Mapping[str, Any]) -> tuple[bytes, str, float]:
     return speech_bytes(fmt, seconds, seed), SPEECH_MEDIA_TYPES[fmt], seconds
 
 
-def _upload_seconds(content: bytes) -> float:
+def upload_seconds(content: bytes) -> float:
+    """Seconds of audio in an upload: exact for WAV, at ~128 kbit/s for other containers."""
     if content[:4] == b"RIFF" and content[8:12] == b"WAVE":
         rate = struct.unpack_from("<I", content, 24)[0] if len(content) >= 28 else AUDIO_SAMPLE_RATE
         block = struct.unpack_from("<H", content, 32)[0] if len(content) >= 34 else 2
@@ -196,7 +198,7 @@ def transcription_reply(
     fields: Mapping[str, Any], content: bytes
 ) -> tuple[dict[str, Any] | str, float, int]:
     """(JSON body or text, audio seconds, output tokens) for a transcription request."""
-    seconds = round(_upload_seconds(content), 3)
+    seconds = round(upload_seconds(content), 3)
     fmt = str(fields.get("response_format") or "json")
     seed = seed_of(content[:4096], len(content))
     words_count = max(3, int(seconds * 2.5))

@@ -385,6 +385,8 @@ def _passthrough_ttfb(args: argparse.Namespace, results: dict[str, Any]) -> None
                         {
                             "name": "gpt-4o-mini",
                             "category": "text",
+                            "input_per_mtok": 0.15,
+                            "output_per_mtok": 0.6,
                             "deployments": [{"provider": "upstream", "model": "gpt-4o-mini"}],
                         }
                     ],
@@ -429,6 +431,8 @@ def _stream_memory(args: argparse.Namespace, results: dict[str, Any]) -> None:
                         {
                             "name": "gpt-4o-mini",
                             "category": "text",
+                            "input_per_mtok": 0.15,
+                            "output_per_mtok": 0.6,
                             "deployments": [{"provider": "synthetic", "model": "gpt-4o-mini"}],
                         }
                     ],

@@ -25,6 +25,7 @@ from tests.conformance.fakes.asgi_edits import DEFECTS, defect, freedoms
 from tests.conformance.fakes.base import API_KEY, Switch
 from tests.conformance.fakes.breadth import create_breadth_app
 from tests.conformance.fakes.breadth_run import breadth_origin, run_variant  # noqa: F401
+from tests.conformance.fakes.promises_run import promises_origin, run_promises  # noqa: F401
 from tests.conformance.fakes.proofs import ENGINE_PROVEN, WARN_ONLY, Proof, proofs
 from tests.live import serve
 
@@ -62,8 +63,8 @@ def test_engine_proven_check_names_a_test_that_finds_its_kind(check_id: str) -> 
 class _Servers:
     """Live fakes for the proofs: the core and breadth fakes stay up; others start per proof."""
 
-    def __init__(self, switch: Switch, core: str, breadth: str) -> None:
-        self.switch, self.core, self.breadth = switch, core, breadth
+    def __init__(self, switch: Switch, core: str, breadth: str, promises: str) -> None:
+        self.switch, self.core, self.breadth, self.promises = switch, core, breadth, promises
 
     def run(self, proof: Proof) -> dict[str, CheckResult]:
         if proof.fake == "core":
@@ -75,6 +76,8 @@ class _Servers:
         if proof.fake == "catalog":
             with serve(create_breadth_app(catalog_variant=proof.variant)) as origin:
                 return run_variant(origin, "ok", ("catalog",), ids=proof.run)
+        if proof.fake == "promises":
+            return run_promises(self.promises, proof.variant, proof.run).by_id()
         return _engine_run(proof)
 
 
@@ -117,9 +120,10 @@ def _engine_run(proof: Proof) -> dict[str, CheckResult]:
 def servers(
     fake: tuple[Switch, str],
     breadth_origin: str,  # noqa: F811
+    promises_origin: str,  # noqa: F811
 ) -> _Servers:
     switch, origin = fake
-    return _Servers(switch, origin, breadth_origin)
+    return _Servers(switch, origin, breadth_origin, promises_origin)
 
 
 def _params() -> list[Any]:

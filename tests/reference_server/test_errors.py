@@ -175,6 +175,8 @@ def test_upstream_429_is_429_with_retry_after() -> None:
                 {
                     "name": "m",
                     "category": "text",
+                    "input_per_mtok": 1,
+                    "output_per_mtok": 2,
                     "deployments": [{"provider": "flaky", "model": "m"}],
                 }
             ],
@@ -200,6 +202,8 @@ def test_upstream_failure_is_502_and_never_a_traceback() -> None:
                 {
                     "name": "m",
                     "category": "text",
+                    "input_per_mtok": 1,
+                    "output_per_mtok": 2,
                     "deployments": [{"provider": "broken", "model": "m"}],
                 }
             ],

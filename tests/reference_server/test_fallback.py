@@ -35,6 +35,9 @@ class RecordingControls:
     async def authenticate(self, authorization: str | None, scope: str) -> Principal:
         return await self.inner.authenticate(authorization, scope)
 
+    async def require_quota(self, principal: Principal) -> None:
+        return None
+
     async def admit(self, principal: Principal, admission: Admission) -> Ticket:
         self.admitted.append(admission)
         return Ticket(principal, admission, headers={"x-ratelimit-limit-requests": "1000"})
@@ -82,6 +85,8 @@ def _settings(primary: dict[str, Any], *, threshold: int = 100, cooldown: float 
                 {
                     "name": "solo",
                     "category": "text",
+                    "input_per_mtok": 1,
+                    "output_per_mtok": 2,
                     "deployments": [
                         {"name": "primary/solo", "provider": "primary", "model": "solo"}
                     ],

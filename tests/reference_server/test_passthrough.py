@@ -52,15 +52,23 @@ def _gateway(*bases: str) -> Any:
             {
                 "providers": providers,
                 "models": [
-                    {"name": "smart", "category": "text", "deployments": deployments},
+                    {
+                        "name": "smart",
+                        "category": "text",
+                        "input_per_mtok": 2.5,
+                        "output_per_mtok": 10,
+                        "deployments": deployments,
+                    },
                     {
                         "name": "text-embedding-3-small",
                         "category": "embedding",
+                        "input_per_mtok": 0.02,
                         "deployments": [{"provider": "up0", "model": "text-embedding-3-small"}],
                     },
                     {
                         "name": "tts-1",
                         "category": "audio",
+                        "per_character": 0.000015,
                         "deployments": [{"provider": "up0", "model": "tts-1"}],
                     },
                     {
@@ -68,12 +76,14 @@ def _gateway(*bases: str) -> Any:
                         "name": "tts-misrouted",
                         "category": "audio",
                         "supports": ["speech"],
+                        "per_character": 0.000015,
                         "deployments": [{"provider": "up0", "model": "gpt-4o"}],
                     },
                     {
                         "name": "whisper-1",
                         "category": "audio",
                         "supports": ["audio_transcription"],
+                        "per_second": 0.0001,
                         "deployments": [{"provider": "up0", "model": "whisper-1"}],
                     },
                 ],

@@ -131,6 +131,8 @@ def _realtime_settings(primary: dict) -> Settings:
                 {
                     "name": "text",
                     "category": "text",
+                    "input_per_mtok": 1,
+                    "output_per_mtok": 2,
                     "deployments": [{"provider": "backup", "model": "text"}],
                 },
             ],

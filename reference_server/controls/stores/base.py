@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from reference_server.controls import budgets
+from reference_server.controls.budgets import OwnerBudget
 from reference_server.controls.keys import KeyRecord
 from reference_server.controls.ledger import GroupBy, LedgerRow, SpendGroup
 from reference_server.controls.ratelimits import Limit, Verdict, take
@@ -138,11 +139,28 @@ class ControlsStore(Protocol):
 
     async def put_key(self, record: KeyRecord) -> None: ...
 
-    async def key_by_hash(self, digest: str) -> KeyRecord | None: ...
+    async def key_by_hash(self, digest: str) -> KeyRecord | None:
+        """The key with this secret's digest, with its owner's budget; None if unknown."""
+        ...
 
     async def key_by_id(self, key_id: str) -> KeyRecord | None: ...
 
     async def delete_key(self, key_id: str) -> bool: ...
+
+    async def rotate_key(self, key_id: str, digest: str) -> bool:
+        """Replace a key's secret digest (the old secret fails from the next request on every
+        worker); False if there is no such key."""
+        ...
+
+    async def seed_owner_budgets(self, budgets_: Iterable[OwnerBudget]) -> None:
+        """Make the config's owner budgets the stored ones (those set by the admin API stay)."""
+        ...
+
+    async def put_owner_budget(self, budget: OwnerBudget) -> None: ...
+
+    async def owner_budget(self, owner: str) -> OwnerBudget | None: ...
+
+    async def delete_owner_budget(self, owner: str) -> bool: ...
 
     async def key_usage(self, key_id: str) -> tuple[int, int]:
         """(micro-credits settled all time, micro-credits held now) for one key."""

@@ -1,8 +1,9 @@
 """Redis store: budgets, limits, keys and the ledger shared by gateways on several hosts.
 
-Every mutation is one Lua script, so Redis runs it atomically: the admission script mirrors
-``stores.base.decide_admission`` (GCRA per limit, then budget fit; all or nothing), the settlement
-script writes the ledger row only if absent and settles the hold in the same step. Scripts touch
+Every mutation is one Lua script (``redis_scripts``), so Redis runs it atomically: the admission
+script mirrors ``stores.base.decide_admission`` (GCRA per limit, then budget fit; all or
+nothing), the settlement script writes the ledger row only if absent and settles the hold in the
+same step. Scripts touch
 keys derived from the hold they read (bucket names), so this backend targets a single Redis
 primary, not Redis Cluster.
 
@@ -19,15 +20,17 @@ Must not: know about HTTP or the request flow.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from reference_server.controls import budgets
+from reference_server.controls.budgets import OwnerBudget
 from reference_server.controls.keys import KeyRecord
 from reference_server.controls.ledger import GroupBy, LedgerRow, SpendGroup, group_rows
 from reference_server.controls.ratelimits import Verdict
@@ -37,138 +40,11 @@ from reference_server.controls.stores.base import (
     StoreUnavailableError,
     hold_for,
 )
+from reference_server.controls.stores.redis_scripts import ADMIT, RELEASE, SETTLE
 
 __all__ = ["RedisStore"]
 
 _T = TypeVar("_T")
-
-# Shared by the scripts: settle (actual >= 0) or release (actual < 0) one hold.
-_FINISH_HOLD = """
-local function finish_hold(prefix, rid, now, actual, tokens_used)
-  local hkey = prefix .. 'hold:' .. rid
-  local h = redis.call('HGETALL', hkey)
-  if #h == 0 then return end
-  local hold = {}
-  for i = 1, #h, 2 do hold[h[i]] = h[i + 1] end
-  local amount = tonumber(hold['amount'])
-  if hold['buckets'] ~= '' then
-    for bucket in string.gmatch(hold['buckets'], '[^\\n]+') do
-      local bkey = prefix .. 'budget:' .. bucket
-      local reserved = tonumber(redis.call('HGET', bkey, 'reserved') or '0')
-      local left = reserved - amount
-      if left < 0 then left = 0 end
-      redis.call('HSET', bkey, 'reserved', left)
-      if actual >= 0 then redis.call('HINCRBY', bkey, 'spent', actual) end
-    end
-  end
-  if hold['tokens_key'] ~= '' then
-    local rkey = prefix .. 'rate:' .. hold['tokens_key']
-    local tat = redis.call('GET', rkey)
-    if tat then
-      local used = 0
-      if actual >= 0 then used = tokens_used end
-      local delta = used - tonumber(hold['tokens_reserved'])
-      local new = tonumber(tat) + delta * tonumber(hold['tokens_interval'])
-      if new < now then new = now end
-      redis.call('SET', rkey, string.format('%.17g', new))
-    end
-  end
-  redis.call('DEL', hkey)
-  redis.call('ZREM', prefix .. 'holds', rid)
-  redis.call('HDEL', prefix .. 'holds:key:' .. hold['key_id'], rid)
-end
-"""
-
-_ADMIT = """
-local prefix = ARGV[1]
-local now = tonumber(ARGV[2])
-local nrates = tonumber(ARGV[3])
-local nbudgets = tonumber(ARGV[4])
-local amount = tonumber(ARGV[5])
-local i = 6
-local out = {}
-local refused = false
-local tats = {}
-for r = 1, nrates do
-  local key, interval, period, cost, limit =
-    ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]),
-    tonumber(ARGV[i + 4])
-  i = i + 5
-  local tat = tonumber(redis.call('GET', prefix .. 'rate:' .. key) or '-1')
-  local base = tat
-  if base < now then base = now end
-  local cand = base + cost * interval
-  local allowed, stored, retry = 0, base, ''
-  if cand - now <= period + 1e-9 then
-    allowed, stored = 1, cand
-  elseif cost <= limit then
-    retry = cand - period - now
-    if retry < 0 then retry = 0 end
-    retry = string.format('%.17g', retry)
-  end
-  if allowed == 0 then refused = true end
-  local rem = math.floor((now + period - stored) / interval + 1e-9)
-  if rem < 0 then rem = 0 end
-  if rem > limit then rem = limit end
-  tats[r] = {key, stored, period}
-  table.insert(out, allowed)
-  table.insert(out, string.format('%.17g', stored))
-  table.insert(out, rem)
-  table.insert(out, string.format('%.17g', stored - now))
-  table.insert(out, retry)
-end
-if refused then return {'rate_limited', '', out} end
-local buckets = {}
-for b = 1, nbudgets do
-  local bucket, limit = ARGV[i], tonumber(ARGV[i + 1])
-  i = i + 2
-  local bkey = prefix .. 'budget:' .. bucket
-  local spent = tonumber(redis.call('HGET', bkey, 'spent') or '0')
-  local reserved = tonumber(redis.call('HGET', bkey, 'reserved') or '0')
-  if spent + reserved + amount > limit then return {'over_budget', bucket, out} end
-  buckets[b] = bkey
-end
-for r = 1, nrates do
-  local rkey = prefix .. 'rate:' .. tats[r][1]
-  local ttl = math.ceil((tats[r][2] - now) * 1000) + 1000
-  redis.call('SET', rkey, string.format('%.17g', tats[r][2]), 'PX', ttl)
-end
-for b = 1, nbudgets do redis.call('HINCRBY', buckets[b], 'reserved', amount) end
-local rid = ARGV[i]
-if rid ~= '' then
-  local key_id, hbuckets, hamount, tkey, tint, tres, expires =
-    ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
-  redis.call('HSET', prefix .. 'hold:' .. rid, 'key_id', key_id, 'buckets', hbuckets,
-    'amount', hamount, 'tokens_key', tkey, 'tokens_interval', tint, 'tokens_reserved', tres)
-  redis.call('ZADD', prefix .. 'holds', expires, rid)
-  redis.call('HSET', prefix .. 'holds:key:' .. key_id, rid, hamount)
-end
-return {'ok', '', out}
-"""
-
-_SETTLE = (
-    _FINISH_HOLD
-    + """
-local prefix, rid, now, credits, tokens_used, key_id =
-  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-local row = prefix .. 'ledger:' .. rid
-if redis.call('EXISTS', row) == 1 then return 0 end
-redis.call('SET', row, ARGV[7])
-redis.call('RPUSH', prefix .. 'ledger', rid)
-redis.call('INCRBY', prefix .. 'spent:' .. key_id, credits)
-finish_hold(prefix, rid, now, credits, tokens_used)
-return 1
-"""
-)
-
-_RELEASE = (
-    _FINISH_HOLD
-    + """
-local prefix, now = ARGV[1], tonumber(ARGV[2])
-for i = 3, #ARGV do finish_hold(prefix, ARGV[i], now, -1, 0) end
-return 1
-"""
-)
 
 _SWEEP_EVERY_S = 30.0
 
@@ -194,9 +70,9 @@ class RedisStore:
         self._redis = aioredis.Redis.from_pool(pool)
         self._prefix = prefix
         self._url_host = url.rsplit("@", maxsplit=1)[-1]  # never show credentials in errors
-        self._admit = self._redis.register_script(_ADMIT)
-        self._settle = self._redis.register_script(_SETTLE)
-        self._release = self._redis.register_script(_RELEASE)
+        self._admit = self._redis.register_script(ADMIT)
+        self._settle = self._redis.register_script(SETTLE)
+        self._release = self._redis.register_script(RELEASE)
         self._last_sweep = 0.0
 
     async def _guard(self, call: Awaitable[_T]) -> _T:
@@ -325,7 +201,78 @@ class RedisStore:
 
     async def key_by_id(self, key_id: str) -> KeyRecord | None:
         raw = await self._guard(self._redis.get(self._prefix + "key:" + key_id))
-        return None if raw is None else _key_record(json.loads(raw))
+        if raw is None:
+            return None
+        record = _key_record(json.loads(raw))
+        owner = await self.owner_budget(record.owner)
+        if owner is None:
+            return record
+        return dataclasses.replace(
+            record, owner_budget_micro=owner.limit_micro, owner_budget_period=owner.period
+        )
+
+    async def rotate_key(self, key_id: str, digest: str) -> bool:
+        record = await self.key_by_id(key_id)
+        if record is None:
+            return False
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.delete(self._prefix + "keyhash:" + record.key_sha256)
+        self._queue_put(pipe, dataclasses.replace(record, key_sha256=digest))
+        await self._guard(pipe.execute())
+        return True
+
+    # -- owner budgets ------------------------------------------------------------------------
+
+    async def seed_owner_budgets(self, budgets_: Iterable[OwnerBudget]) -> None:
+        configured = self._prefix + "owner_budgets:config"
+        stale = await self._guard(self._redis.smembers(configured))
+        pipe = self._redis.pipeline(transaction=True)
+        for owner in stale:  # the config's owners are the config's (as its keys are)
+            pipe.delete(self._prefix + "owner_budget:" + str(owner))
+        pipe.delete(configured)
+        for budget in budgets_:
+            self._queue_owner(pipe, budget)
+        await self._guard(pipe.execute())
+
+    def _queue_owner(self, pipe: Any, budget: OwnerBudget) -> None:
+        key = self._prefix + "owner_budget:" + budget.owner
+        pipe.hset(
+            key,
+            mapping={
+                "limit_micro": budget.limit_micro,
+                "period": budget.period,
+                "source": budget.source,
+            },
+        )
+        configured = self._prefix + "owner_budgets:config"
+        if budget.source == "config":
+            pipe.sadd(configured, budget.owner)
+        else:
+            pipe.srem(configured, budget.owner)
+
+    async def put_owner_budget(self, budget: OwnerBudget) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        self._queue_owner(pipe, budget)
+        await self._guard(pipe.execute())
+
+    async def owner_budget(self, owner: str) -> OwnerBudget | None:
+        found = await self._guard(self._redis.hgetall(self._prefix + "owner_budget:" + owner))
+        if not found:
+            return None
+        # OwnerBudget validates the period; the source is one this store wrote.
+        return OwnerBudget(
+            owner,
+            int(found["limit_micro"]),
+            cast(budgets.Period, str(found["period"])),
+            "config" if found.get("source") == "config" else "admin",
+        )
+
+    async def delete_owner_budget(self, owner: str) -> bool:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.delete(self._prefix + "owner_budget:" + owner)
+        pipe.srem(self._prefix + "owner_budgets:config", owner)
+        deleted, _ = await self._guard(pipe.execute())
+        return bool(deleted)
 
     async def delete_key(self, key_id: str) -> bool:
         record = await self.key_by_id(key_id)
@@ -373,8 +320,14 @@ def _row_json(row: LedgerRow) -> dict[str, Any]:
     return row._asdict()
 
 
+# Read with a key, never stored with it: the owner's budget is the owner's.
+_OWNER_FIELDS = ("owner_budget_micro", "owner_budget_period")
+
+
 def _key_json(record: KeyRecord) -> dict[str, Any]:
-    data = {name: getattr(record, name) for name in KeyRecord.__slots__}
+    data = {
+        name: getattr(record, name) for name in KeyRecord.__slots__ if name not in _OWNER_FIELDS
+    }
     data["scopes"] = sorted(record.scopes)
     data["created_at"] = record.created_at or time.time()
     return data

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from reference_server.controls import budgets
+from reference_server.controls.budgets import OwnerBudget
 from reference_server.controls.keys import KeyRecord
 from reference_server.controls.ledger import GroupBy, LedgerRow, SpendGroup
 from reference_server.controls.stores.base import (
@@ -45,9 +46,14 @@ from reference_server.controls.stores.base import (
 from reference_server.controls.stores.sqlite_rows import (
     GROUP_SQL,
     KEY_GENERATION_SQL,
+    KEY_SELECT_SQL,
+    OWNER_UPSERT_SQL,
     finish_hold,
     key_record,
     key_row,
+    owner_row,
+    read_owner,
+    seed_owners,
     sweep_expired,
 )
 from reference_server.controls.stores.sqlite_runner import SqliteRunner
@@ -250,7 +256,7 @@ class SqliteStore:
             if (
                 conn is not self._runner.inline_conn
             ):  # on the store's thread: the cache is the loop's
-                found = conn.execute("SELECT * FROM keys WHERE key_sha256=?", (digest,))
+                found = conn.execute(KEY_SELECT_SQL + "key_sha256=?", (digest,))
                 row = found.fetchone()
                 return key_record(row) if row else None
             generation = conn.execute(KEY_GENERATION_SQL).fetchone()[0]
@@ -264,7 +270,7 @@ class SqliteStore:
                 return self._keys[digest]
             # Read after the generation: the row is at least as new as the generation it is
             # cached under (a change in between bumps it again, and the next lookup rereads).
-            found = conn.execute("SELECT * FROM keys WHERE key_sha256=?", (digest,)).fetchone()
+            found = conn.execute(KEY_SELECT_SQL + "key_sha256=?", (digest,)).fetchone()
             if found is None:
                 return None  # not cached: a refused key must not grow the cache
             if len(self._keys) >= _KEY_CACHE_SIZE:
@@ -279,7 +285,7 @@ class SqliteStore:
 
     async def key_by_id(self, key_id: str) -> KeyRecord | None:
         def work(conn: sqlite3.Connection) -> KeyRecord | None:
-            found = conn.execute("SELECT * FROM keys WHERE id=?", (key_id,)).fetchone()
+            found = conn.execute(KEY_SELECT_SQL + "keys.id=?", (key_id,)).fetchone()
             return key_record(found) if found else None
 
         return await self._run(work, write=False)
@@ -291,6 +297,35 @@ class SqliteStore:
             return conn.execute("DELETE FROM keys WHERE id=?", (key_id,)).rowcount > 0
 
         return await self._run(work, write=True)
+
+    async def rotate_key(self, key_id: str, digest: str) -> bool:
+        self._generation_current = False
+
+        def work(conn: sqlite3.Connection) -> bool:
+            changed = conn.execute("UPDATE keys SET key_sha256=? WHERE id=?", (digest, key_id))
+            return changed.rowcount > 0
+
+        return await self._run(work, write=True)
+
+    # -- owner budgets ------------------------------------------------------------------------
+
+    async def seed_owner_budgets(self, budgets_: Iterable[OwnerBudget]) -> None:
+        self._generation_current = False
+        await self._run(functools.partial(seed_owners, budgets_=list(budgets_)), write=True)
+
+    async def put_owner_budget(self, budget: OwnerBudget) -> None:
+        self._generation_current = False
+        await self._run(
+            lambda c: c.execute(OWNER_UPSERT_SQL, owner_row(budget)) and None, write=True
+        )
+
+    async def owner_budget(self, owner: str) -> OwnerBudget | None:
+        return await self._run(functools.partial(read_owner, owner=owner), write=False)
+
+    async def delete_owner_budget(self, owner: str) -> bool:
+        self._generation_current = False
+        sql = "DELETE FROM owner_budgets WHERE owner=?"
+        return await self._run(lambda c: c.execute(sql, (owner,)).rowcount > 0, write=True)
 
     # -- reading spend ------------------------------------------------------------------------
 

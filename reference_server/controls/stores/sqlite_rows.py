@@ -13,16 +13,22 @@ import time
 from typing import Any
 
 from reference_server.controls import budgets
+from reference_server.controls.budgets import OwnerBudget
 from reference_server.controls.keys import KeyRecord
 from reference_server.controls.ledger import GroupBy
 
 __all__ = [
     "GROUP_SQL",
     "KEY_GENERATION_SQL",
+    "KEY_SELECT_SQL",
+    "OWNER_UPSERT_SQL",
     "SCHEMA",
     "finish_hold",
     "key_record",
     "key_row",
+    "owner_row",
+    "read_owner",
+    "seed_owners",
     "sweep_expired",
 ]
 
@@ -64,11 +70,31 @@ CREATE TRIGGER IF NOT EXISTS keys_updated AFTER UPDATE ON keys
     BEGIN UPDATE key_generation SET value = value + 1; END;
 CREATE TRIGGER IF NOT EXISTS keys_deleted AFTER DELETE ON keys
     BEGIN UPDATE key_generation SET value = value + 1; END;
+CREATE TABLE IF NOT EXISTS owner_budgets (
+    owner TEXT PRIMARY KEY, limit_micro INTEGER NOT NULL, period TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS owner_budgets_inserted AFTER INSERT ON owner_budgets
+    BEGIN UPDATE key_generation SET value = value + 1; END;
+CREATE TRIGGER IF NOT EXISTS owner_budgets_updated AFTER UPDATE ON owner_budgets
+    BEGIN UPDATE key_generation SET value = value + 1; END;
+CREATE TRIGGER IF NOT EXISTS owner_budgets_deleted AFTER DELETE ON owner_budgets
+    BEGIN UPDATE key_generation SET value = value + 1; END;
 """
-# Every change to ``keys`` (admin API, config seeding, or any other writer of the file) bumps
-# ``key_generation`` in the same transaction, by trigger: a process may answer key lookups from
-# its own cache for as long as the generation it read with them is still the current one.
+# Every change to ``keys`` or ``owner_budgets`` (admin API, config seeding, or any other writer
+# of the file) bumps ``key_generation`` in the same transaction, by trigger: a process may answer
+# key lookups (which carry the owner's budget) from its own cache for as long as the generation
+# it read with them is still the current one.
 KEY_GENERATION_SQL = "SELECT value FROM key_generation"
+OWNER_UPSERT_SQL = (
+    "INSERT INTO owner_budgets VALUES(?,?,?,?) ON CONFLICT(owner) DO UPDATE SET "
+    "limit_micro=excluded.limit_micro, period=excluded.period, source=excluded.source"
+)
+# A key with its owner's budget, as ``key_record`` reads it.
+KEY_SELECT_SQL = (
+    "SELECT keys.*, owner_budgets.limit_micro, owner_budgets.period FROM keys "
+    "LEFT JOIN owner_budgets ON owner_budgets.owner = keys.owner WHERE "
+)
 
 GROUP_SQL: dict[GroupBy, str] = {
     "model": "model_asked",
@@ -138,6 +164,8 @@ def key_row(record: KeyRecord) -> tuple[Any, ...]:
 
 
 def key_record(row: tuple[Any, ...]) -> KeyRecord:
+    """A ``KEY_SELECT_SQL`` row (the key's columns, then its owner's budget, if any)."""
+    owner_budget = row[11] if len(row) > 11 else None
     return KeyRecord(
         id=row[0],
         owner=row[1],
@@ -150,4 +178,23 @@ def key_record(row: tuple[Any, ...]) -> KeyRecord:
         tpm=row[8],
         created_at=row[9],
         source=row[10],
+        owner_budget_micro=owner_budget,
+        owner_budget_period=row[12] if owner_budget is not None else "total",
     )
+
+
+def owner_row(budget: OwnerBudget) -> tuple[Any, ...]:
+    return (budget.owner, budget.limit_micro, budget.period, budget.source)
+
+
+def seed_owners(conn: sqlite3.Connection, budgets_: list[OwnerBudget]) -> None:
+    """The config's owner budgets replace the config's before them (the admin API's stay)."""
+    conn.execute("DELETE FROM owner_budgets WHERE source='config'")
+    conn.executemany(OWNER_UPSERT_SQL, [owner_row(b) for b in budgets_])
+
+
+def read_owner(conn: sqlite3.Connection, owner: str) -> OwnerBudget | None:
+    row = conn.execute(
+        "SELECT owner, limit_micro, period, source FROM owner_budgets WHERE owner=?", (owner,)
+    ).fetchone()
+    return OwnerBudget(*row) if row else None

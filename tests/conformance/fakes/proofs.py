@@ -11,6 +11,9 @@ Fakes:
   and ``variants.LEGAL``.
 - ``breadth``: the gateway fake of ``breadth*.py``; ``breadth_variants.BROKEN`` and ``LEGAL``.
 - ``catalog``: the breadth fake serving a catalog variant (``CATALOG_BROKEN``, ``CATALOG_LEGAL``).
+- ``promises``: ``promises_fake.py``, a gateway with a key API for the promise checks
+  (``promises_fake.BROKEN`` and ``LEGAL``); the breadth fake's profile runs leave those checks to
+  it (``PROMISE_IDS``), as it holds no key API.
 - ``properties``: ``tests/properties/apps.py`` (a broken variant per property), and its legal
   app with legal freedoms (``asgi_edits.freedoms``).
 - ``fuzz``: ``tests/fuzz/apps.py``; its legal app with one crafted defect
@@ -30,7 +33,7 @@ from typing import Literal
 
 from conformance.registry import Outcome
 from conformance.runner import load_checks
-from tests.conformance.fakes import breadth_variants, variants
+from tests.conformance.fakes import breadth_variants, promises_fake, variants
 from tests.conformance.fakes.asgi_edits import Defect
 
 __all__ = [
@@ -44,7 +47,7 @@ __all__ = [
     "proofs",
 ]
 
-Fake = Literal["core", "breadth", "catalog", "properties", "fuzz"]
+Fake = Literal["core", "breadth", "catalog", "promises", "properties", "fuzz"]
 
 # properties: the variant of tests/properties/apps.py that breaks each property.
 PROPERTY_BREAKS: dict[str, str] = {
@@ -130,6 +133,11 @@ def _ids(*areas: str) -> tuple[str, ...]:
     return tuple(spec.id for spec in load_checks() if spec.area in areas)
 
 
+def _breadth_ids(*areas: str) -> tuple[str, ...]:
+    """The checks of ``areas`` the breadth fake proves (the promise checks need a key API)."""
+    return tuple(i for i in _ids(*areas) if i not in promises_fake.PROMISE_IDS)
+
+
 def _broken(
     name: str,
     fake: Fake,
@@ -170,8 +178,9 @@ def _core() -> list[Proof]:
 
 def _breadth() -> list[Proof]:
     found = [
-        _broken(f"breadth-{name}", "breadth", name, cid, _ids(*areas), areas)
+        _broken(f"breadth-{name}", "breadth", name, cid, _breadth_ids(*areas), areas)
         for name, (cid, areas) in breadth_variants.BROKEN.items()
+        if cid not in promises_fake.PROMISE_IDS
     ]
     for name, changed in breadth_variants.LEGAL.items():
         areas = BREADTH_AREAS if "*" in changed else changed
@@ -180,11 +189,25 @@ def _breadth() -> list[Proof]:
             if group:
                 label = "profile" if group == ["profile"] else "openai"
                 proof_name = f"breadth-legal-{name}-{label}"
-                found.append(_legal(proof_name, "breadth", name, _ids(*group), areas=tuple(group)))
+                run = _breadth_ids(*group)
+                found.append(_legal(proof_name, "breadth", name, run, areas=tuple(group)))
     for name, cid in breadth_variants.CATALOG_BROKEN.items():
         found.append(_broken(f"catalog-{name}", "catalog", name, cid, _ids("catalog")))
     for name in breadth_variants.CATALOG_LEGAL:
         found.append(_legal(f"catalog-legal-{name}", "catalog", name, _ids("catalog")))
+    return found
+
+
+def _promises() -> list[Proof]:
+    run = promises_fake.PROMISE_IDS
+    found = [
+        _broken(f"promises-{name}", "promises", name, cid, run)
+        for name, cid in promises_fake.BROKEN.items()
+    ]
+    found.extend(
+        _legal(f"promises-legal-{name}", "promises", variant, run)
+        for name, variant in promises_fake.LEGAL.items()
+    )
     return found
 
 
@@ -208,7 +231,7 @@ def _engines() -> list[Proof]:
 @functools.cache
 def proofs() -> tuple[Proof, ...]:
     """Every proof, in a stable order (names are unique)."""
-    found = [*_core(), *_breadth(), *_engines()]
+    found = [*_core(), *_breadth(), *_promises(), *_engines()]
     names = [p.name for p in found]
     duplicated = {n for n in names if names.count(n) > 1}
     if duplicated:

@@ -38,6 +38,7 @@ __all__ = [
     "BUILTIN_FILES",
     "BUILTIN_PROFILES",
     "CATALOG",
+    "CATALOG_PATH",
     "MONDAY",
     "OPENAI",
     "UNSUPPORTABLE",
@@ -58,6 +59,10 @@ UNSUPPORTABLE: tuple[str, ...] = (
     *(f"transcriptions.format.{f}" for f in ("text", "srt", "vtt", "verbose_json")),
     "videos.content",
 )
+
+
+# The catalog page's path of the public catalog (spec/catalog.yaml).
+CATALOG_PATH = "/api/models"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +86,13 @@ class Profile:
     auth_error_shape: str | None = None
     # Documented features the target deliberately does not offer (names from UNSUPPORTABLE).
     unsupported: tuple[str, ...] = ()
-    # The target serves the catalog page's contract (spec/catalog.yaml): GET /api/models as a
+    # The path of the catalog page's public catalog the target serves (spec/catalog.yaml; a
+    # profile file says `catalog: true` for the page's GET /api/models, or names the path of a
+    # gateway mounted under a prefix). None: the catalog area is not judged (OpenAI has no
+    # /api/models). The catalog page's contract: GET /api/models as a
     # JSON array, its supports[] tags and category -> endpoint table, `category` on /v1/models.
     # False: the catalog area is not judged (OpenAI has no /api/models).
-    catalog: bool = False
+    catalog: str | None = None
     # How credits relate to the catalog's prices: credits charged per USD of list price (a
     # request through an alias costs catalog price x reported usage, no surcharge), and the
     # unit the credits are rounded to. None: the profile promises no such relation.
@@ -122,7 +130,7 @@ MONDAY = Profile(
 # (spec/catalog.yaml; spec/PROVENANCE.md, "The catalog page").
 CATALOG = Profile(
     name="catalog",
-    catalog=True,
+    catalog=CATALOG_PATH,
     source="spec/catalog.yaml and spec/PROVENANCE.md (the catalog page: GET /api/models, "
     "category -> endpoint)",
 )
@@ -135,7 +143,7 @@ BUILTIN_FILES: Mapping[str, Path] = {
 
 _FIELDS = {f.name for f in fields(Profile)}
 _STRINGS = {"name", "default_model", "credits_header", "exhausted_key", "auth_error_shape"}
-_BOOLS = {"rate_limit_headers", "images_b64_only", "catalog"}
+_BOOLS = {"rate_limit_headers", "images_b64_only"}
 _NUMBERS = {"credits_per_usd", "credits_rounding"}
 
 
@@ -235,6 +243,17 @@ def _field_value(origin: str, key: str, value: Any) -> Any:
     if key == "rate_limit_probe":
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
             raise ProfileError(f"{origin}: field 'rate_limit_probe' must be 1..100, got {value!r}")
+        return value
+    if key == "catalog":
+        if value is True:
+            return CATALOG_PATH
+        if value is False or value is None:
+            return None
+        if not isinstance(value, str) or not value.startswith("/"):
+            raise ProfileError(
+                f"{origin}: field 'catalog' must be true, false or a path starting with '/' "
+                f"(e.g. {CATALOG_PATH!r}), got {value!r}"
+            )
         return value
     if key in _BOOLS:
         if not isinstance(value, bool):

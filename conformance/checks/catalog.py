@@ -64,7 +64,7 @@ def _claimed(ctx: CheckContext) -> None:
 
 async def _fetch(ctx: CheckContext) -> Exchange:
     _claimed(ctx)
-    url = f"{ctx.target.origin}/api/models"
+    url = f"{ctx.target.origin}{ctx.target.profile.catalog}"
     return await ctx.shared(CATALOG_KEY, lambda: ctx.client.request("GET", url, auth=False))
 
 

@@ -66,12 +66,11 @@ _IMAGE_URL = "data:image/png;base64," + base64.b64encode(_png()).decode("ascii")
 
 
 async def _catalog(ctx: CheckContext) -> tuple[Exchange, list[dict[str, Any]]]:
-    if not ctx.target.profile.catalog:
+    path = ctx.target.profile.catalog
+    if not path:
         raise CheckSkipped(
             f"profile {ctx.target.profile.name!r} promises no public catalog (catalog: true)"
         )
-    # The catalog page documents one path for it (spec/catalog.yaml).
-    path = "/api/models"
     url = f"{ctx.target.origin}{path}"
     exchange = await ctx.shared(CATALOG_KEY, lambda: ctx.client.request("GET", url, auth=False))
     if exchange.status != 200:

@@ -50,7 +50,7 @@ def test_catalog_profile_is_claimed_by_name_or_by_file() -> None:
     assert not OPENAI.catalog
     assert not MONDAY.catalog
     claimed = profile_from_mapping({"extends": "monday", "catalog": True}, origin="gw.yaml")
-    assert claimed == replace(MONDAY, catalog=True)
+    assert claimed == replace(MONDAY, catalog="/api/models")
 
 
 def test_catalog_object_wrapped_list_fails_only_the_schema_check() -> None:

@@ -82,7 +82,7 @@ def test_keyapi_builtin_reference_profile_describes_the_admin_api():
     assert profile.key_api is not None
     assert profile.key_api.mint.url == "{origin}/admin/keys"
     assert set(profile.key_api.roles) == {"spent", "limited", "unscoped"}
-    assert profile.catalog is True
+    assert profile.catalog == "/api/models"
     assert profile.credits_per_usd == 1
 
 

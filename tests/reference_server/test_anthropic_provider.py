@@ -106,6 +106,7 @@ def _config(claude: str, fallback: str, store: Path) -> dict[str, Any]:
             {
                 "name": "text-embedding-3-small",
                 "category": "embedding",
+                "input_per_mtok": 0.02,
                 "deployments": [
                     {
                         "name": "claude/embeddings",

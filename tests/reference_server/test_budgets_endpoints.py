@@ -65,7 +65,7 @@ _IDS = [name for name, _, _ in ENDPOINTS]
 def origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("budgets") / "controls.db"
     # The default catalog and prices; no surcharge, so a charge is exactly price x units.
-    controls = {"store": {"path": str(db)}, "admin_key": ADMIN_KEY, "surcharge_rate": 0}
+    controls = {"store": {"path": str(db)}, "admin_key": ADMIN_KEY}
     with serve(create_app(settings_from_mapping({"controls": controls}))) as url:
         yield url
 

@@ -142,6 +142,8 @@ def test_v1_models_lists_only_serving_models_while_api_models_lists_all(tmp_path
                     "name": "up",
                     "category": "text",
                     "supports": ["chat"],
+                    "input_per_mtok": 1.0,
+                    "output_per_mtok": 2.0,
                     "deployments": [{"provider": "synthetic", "model": "m"}],
                 },
                 {
@@ -149,6 +151,8 @@ def test_v1_models_lists_only_serving_models_while_api_models_lists_all(tmp_path
                     "category": "text",
                     "supports": ["chat"],
                     "health_status": "unhealthy",
+                    "input_per_mtok": 1.0,
+                    "output_per_mtok": 2.0,
                     "deployments": [{"provider": "synthetic", "model": "m"}],
                 },
             ],

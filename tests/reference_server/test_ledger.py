@@ -73,7 +73,7 @@ async def test_ledger_no_surcharge_by_default_on_any_endpoint(controls):
     assert embed.headers == {"x-credits": "0.010500"}  # an alias, on a non-chat endpoint
 
 
-@pytest.mark.parametrize("endpoint", ["chat", "embeddings", "speech"])
+@pytest.mark.parametrize("endpoint", ["chat", "embeddings"])
 async def test_ledger_configured_surcharge_on_direct_ids_only(tmp_path, endpoint):
     made = build_controls(
         {

@@ -47,7 +47,7 @@ def _whisper(**prices: Any) -> dict[str, Any]:
             {
                 "name": "stt",
                 "category": "audio",
-                "supports": ["transcription"],
+                "supports": ["audio_transcription"],
                 # a token price does not price seconds of audio
                 "input_per_mtok": 1,
                 "deployments": [{"provider": "synthetic", "model": "stt", **prices}],

@@ -35,6 +35,7 @@ from reference_server.providers.anthropic_response import (
 )
 from reference_server.providers.anthropic_stream import ChatStream, ResponsesStream
 from reference_server.providers.base import Call, ProviderError, Reply
+from reference_server.providers.upstream_client import upstream_client
 
 __all__ = ["AnthropicProvider"]
 
@@ -53,17 +54,7 @@ class AnthropicProvider:
             headers = {"anthropic-version": self.settings.anthropic_version}
             if self.settings.api_key:
                 headers["x-api-key"] = self.settings.api_key
-            self._client = httpx.AsyncClient(
-                base_url=self.settings.base_url.rstrip("/"),
-                headers=headers,
-                timeout=httpx.Timeout(
-                    self.settings.timeout_s, connect=self.settings.connect_timeout_s
-                ),
-                limits=httpx.Limits(
-                    max_connections=self.settings.max_connections,
-                    max_keepalive_connections=self.settings.max_connections,
-                ),
-            )
+            self._client = upstream_client(self.settings, headers)
         return self._client
 
     async def aclose(self) -> None:

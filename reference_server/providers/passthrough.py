@@ -21,6 +21,7 @@ import httpx
 
 from reference_server.config import OpenAIProviderSettings
 from reference_server.providers.base import Call, ProviderError, Reply
+from reference_server.providers.upstream_client import upstream_client
 
 __all__ = ["OpenAIProvider"]
 
@@ -76,17 +77,7 @@ class OpenAIProvider:
                 if self.settings.api_key
                 else {}
             )
-            self._client = httpx.AsyncClient(
-                base_url=self.settings.base_url.rstrip("/"),
-                headers=headers,
-                timeout=httpx.Timeout(
-                    self.settings.timeout_s, connect=self.settings.connect_timeout_s
-                ),
-                limits=httpx.Limits(
-                    max_connections=self.settings.max_connections,
-                    max_keepalive_connections=self.settings.max_connections,
-                ),
-            )
+            self._client = upstream_client(self.settings, headers)
         return self._client
 
     async def aclose(self) -> None:

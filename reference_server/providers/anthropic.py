@@ -35,32 +35,25 @@ from reference_server.providers.anthropic_response import (
 )
 from reference_server.providers.anthropic_stream import ChatStream, ResponsesStream
 from reference_server.providers.base import Call, ProviderError, Reply
-from reference_server.providers.upstream_client import upstream_client
+from reference_server.providers.upstream_client import PooledUpstream
 
 __all__ = ["AnthropicProvider"]
 
 _PATH = "/v1/messages"
 
 
-class AnthropicProvider:
+class AnthropicProvider(PooledUpstream):
+    settings: AnthropicProviderSettings
+
     def __init__(self, settings: AnthropicProviderSettings) -> None:
         self.name = settings.name
         self.settings = settings
-        self._client: httpx.AsyncClient | None = None
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            headers = {"anthropic-version": self.settings.anthropic_version}
-            if self.settings.api_key:
-                headers["x-api-key"] = self.settings.api_key
-            self._client = upstream_client(self.settings, headers)
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+    def auth_headers(self) -> dict[str, str]:
+        headers = {"anthropic-version": self.settings.anthropic_version}
+        if self.settings.api_key:
+            headers["x-api-key"] = self.settings.api_key
+        return headers
 
     def _translate(self, call: Call, *, stream: bool) -> MessagesRequest:
         if call.endpoint not in ("chat", "responses"):

@@ -21,7 +21,7 @@ import httpx
 
 from reference_server.config import OpenAIProviderSettings
 from reference_server.providers.base import Call, ProviderError, Reply
-from reference_server.providers.upstream_client import upstream_client
+from reference_server.providers.upstream_client import PooledUpstream
 
 __all__ = ["OpenAIProvider"]
 
@@ -63,27 +63,16 @@ def _failure(response: httpx.Response, raw: bytes) -> ProviderError:
     )
 
 
-class OpenAIProvider:
+class OpenAIProvider(PooledUpstream):
+    settings: OpenAIProviderSettings
+
     def __init__(self, settings: OpenAIProviderSettings) -> None:
         self.name = settings.name
         self.settings = settings
-        self._client: httpx.AsyncClient | None = None
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            headers = (
-                {"authorization": f"Bearer {self.settings.api_key}"}
-                if self.settings.api_key
-                else {}
-            )
-            self._client = upstream_client(self.settings, headers)
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+    def auth_headers(self) -> dict[str, str]:
+        api_key = self.settings.api_key
+        return {"authorization": f"Bearer {api_key}"} if api_key else {}
 
     def _request(self, call: Call, *, stream: bool) -> httpx.Request:
         body = {k: v for k, v in call.body.items() if not k.startswith("_")}

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import httpx
 
-__all__ = ["UpstreamSettings", "upstream_client"]
+__all__ = ["PooledUpstream", "UpstreamSettings", "upstream_client"]
 
 
 class UpstreamSettings(Protocol):
@@ -38,3 +38,25 @@ def upstream_client(settings: UpstreamSettings, headers: Mapping[str, str]) -> h
             max_keepalive_connections=settings.max_connections,
         ),
     )
+
+
+class PooledUpstream:
+    """A provider's lazily opened pool to its upstream, closed by :meth:`aclose`; subclasses
+    say how they authenticate (:meth:`auth_headers`)."""
+
+    settings: UpstreamSettings
+    _client: httpx.AsyncClient | None = None
+
+    def auth_headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = upstream_client(self.settings, self.auth_headers())
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
